@@ -1,0 +1,600 @@
+"""The portfolio document, format v1 (shared/portfolio-format.md).
+
+One portfolio as one YAML or JSON document: pydantic models for its shape, and the rules
+pydantic cannot express (references, unique ids, concave curves, acyclic dependencies,
+scenario overrides) checked afterwards. Every problem is reported with its path
+(``touchpoints[3].curve.points[2]: ...``) and all problems are reported at once, as a
+:class:`DocumentError`; nothing here raises anything else for bad input.
+"""
+
+import json
+import math
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
+
+FORMAT = "journeyfolio/v1"
+SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]{0,63}$"
+
+Lifecycle = Literal["idea", "active", "sunset"]
+Mode = Literal["max_value", "max_net_value", "min_spend"]
+MODES: tuple[Mode, ...] = ("max_value", "max_net_value", "min_spend")
+
+
+# --------------------------------------------------------------------------- problems
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a document: where (a key path) and what."""
+
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}" if self.path else self.message
+
+
+class DocumentError(ValueError):
+    """A document that breaks the format; carries every problem found."""
+
+    def __init__(self, problems: Iterable[Problem]) -> None:
+        self.problems = list(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+def format_path(loc: Iterable[str | int]) -> str:
+    """('journeys', 2, 'touchpoints', 0, 'weight') -> 'journeys[2].touchpoints[0].weight'."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
+
+# --------------------------------------------------------------------------- field types
+
+
+def _finite(value: float) -> float:
+    if not math.isfinite(value):
+        raise ValueError("must be a finite number")
+    return value
+
+
+def _period(value: Any) -> Any:
+    # YAML reads `period: 2027` as an int; the period is a label, so accept it as text.
+    return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+Slug = Annotated[str, Field(pattern=SLUG_PATTERN)]
+Number = Annotated[float, AfterValidator(_finite)]
+Money = Annotated[float, Field(ge=0), AfterValidator(_finite)]
+Quality = Annotated[float, Field(ge=0, le=1), AfterValidator(_finite)]
+Weight = Annotated[float, Field(gt=0), AfterValidator(_finite)]
+Priority = Annotated[float, Field(ge=0), AfterValidator(_finite)]
+Text = Annotated[str, Field(min_length=1, max_length=500)]
+
+
+class Strict(BaseModel):
+    """Unknown keys are errors and types are not guessed (no "12" for 12)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+# --------------------------------------------------------------------------- curves
+
+
+class Saturating(Strict):
+    """q(x) = base + (max - base) * x / (x + half_spend)."""
+
+    base: Quality
+    max: Quality
+    half_spend: Annotated[float, Field(gt=0), AfterValidator(_finite)]
+
+    @model_validator(mode="after")
+    def _base_below_max(self) -> "Saturating":
+        if self.base > self.max:
+            raise ValueError(f"base {self.base:g} is above max {self.max:g}")
+        return self
+
+
+def _check_points(points: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    if not points:
+        raise ValueError("needs at least one point")
+    problems: list[str] = []
+    if points[0][0] != 0:
+        problems.append(f"[0]: the first point must be at spend 0, not {points[0][0]:g}")
+    for i, (spend, quality) in enumerate(points):
+        if not (math.isfinite(spend) and math.isfinite(quality)):
+            problems.append(f"[{i}]: spend and quality must be finite numbers")
+        elif not 0 <= quality <= 1:
+            problems.append(f"[{i}]: quality {quality:g} is outside 0..1")
+    if problems:
+        raise ValueError("; ".join(problems))
+    previous_slope = math.inf
+    for i in range(1, len(points)):
+        (s0, q0), (s1, q1) = points[i - 1], points[i]
+        if s1 <= s0:
+            problems.append(f"[{i}]: spend {s1:g} does not increase (previous {s0:g})")
+            continue
+        if q1 < q0:
+            problems.append(f"[{i}]: quality {q1:g} decreases (previous {q0:g})")
+            continue
+        slope = (q1 - q0) / (s1 - s0)
+        if slope > previous_slope * (1 + 1e-9) + 1e-15:
+            problems.append(f"[{i}]: slope increases, curve must be concave")
+        previous_slope = slope
+    if problems:
+        raise ValueError("; ".join(problems))
+    return points
+
+
+def _pair(value: Any) -> Any:
+    # JSON and YAML have no tuples: a point arrives as a two-item list.
+    return tuple(value) if isinstance(value, list) else value
+
+
+CurvePoint = Annotated[tuple[float, float], BeforeValidator(_pair)]
+
+
+class Curve(Strict):
+    """A response curve: exactly one of `points` or `saturating`."""
+
+    points: Annotated[list[CurvePoint], AfterValidator(_check_points)] | None = None
+    saturating: Saturating | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> "Curve":
+        if (self.points is None) == (self.saturating is None):
+            raise ValueError("give exactly one of 'points' or 'saturating'")
+        return self
+
+
+# --------------------------------------------------------------------------- entities
+
+
+class Department(Strict):
+    id: Slug
+    name: Text
+    budget: Money | None = None
+    description: str | None = None
+
+
+class Persona(Strict):
+    id: Slug
+    name: Text
+    description: str | None = None
+    customers: Annotated[int, Field(ge=0)] | None = None
+    value_per_customer: Money | None = None
+
+
+class PainPoint(Strict):
+    text: Text
+    severity: Annotated[int, Field(ge=1, le=5)] = 1
+
+
+class FeedbackNote(Strict):
+    text: Text
+    source: str | None = None
+    date: str | None = None
+
+
+class Touchpoint(Strict):
+    id: Slug
+    name: Text
+    department: Slug
+    channel: Annotated[str, Field(min_length=1, max_length=100)]
+    current_spend: Money
+    min_spend: Money = 0.0
+    max_spend: Money
+    curve: Curve
+    description: str | None = None
+    pain_points: list[PainPoint] = []
+    feedback: list[FeedbackNote] = []
+
+    @model_validator(mode="after")
+    def _spend_range(self) -> "Touchpoint":
+        if self.min_spend > self.max_spend:
+            raise ValueError(
+                f"min_spend {self.min_spend:g} is above max_spend {self.max_spend:g}"
+            )
+        return self
+
+
+class Dependency(Strict):
+    touchpoint: Slug
+    requires: Slug
+
+
+class JourneyLink(Strict):
+    touchpoint: Slug
+    stage: str | None = None
+    weight: Weight = 1.0
+    critical: bool = False
+    emotion: Annotated[float, Field(ge=-2, le=2)] | None = None
+
+
+class KpiActual(Strict):
+    period: Annotated[str, BeforeValidator(_period)]
+    value: Number
+
+
+class Kpi(Strict):
+    name: Text
+    unit: str = ""
+    target: Number | None = None
+    higher_is_better: bool = True
+    actuals: list[KpiActual] = []
+
+
+class Journey(Strict):
+    id: Slug
+    name: Text
+    persona: Slug
+    owner: str | None = None
+    lifecycle: Lifecycle = "active"
+    value: Money
+    priority: Priority = 1.0
+    floor: Quality | None = None
+    description: str | None = None
+    stages: list[Text] = []
+    touchpoints: Annotated[list[JourneyLink], Field(min_length=1)]
+    kpis: list[Kpi] = []
+
+
+class Scenario(Strict):
+    id: Slug
+    name: Text
+    description: str | None = None
+    budget: Money | None = None
+    pooled: bool = False
+    mode: Mode = "max_value"
+    priorities: dict[str, Priority] = {}
+    floors: dict[str, Quality | None] = {}
+    locks: dict[str, Money] = {}
+    exclude: list[str] = []
+    departments: dict[str, Money | None] = {}
+
+
+class PortfolioDocument(Strict):
+    format: Literal["journeyfolio/v1"] = FORMAT
+    id: Slug
+    name: Text
+    currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] = "EUR"
+    period: Annotated[str, BeforeValidator(_period)] = ""
+    description: str | None = None
+    budget: Money
+    departments: list[Department] = []
+    personas: list[Persona] = []
+    touchpoints: list[Touchpoint] = []
+    dependencies: list[Dependency] = []
+    journeys: list[Journey] = []
+    scenarios: list[Scenario] = []
+
+    def scenario(self, scenario_id: str) -> Scenario:
+        for scenario in self.scenarios:
+            if scenario.id == scenario_id:
+                return scenario
+        raise KeyError(scenario_id)
+
+
+# --------------------------------------------------------------------------- limits
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Size limits, checked before any other work (defaults fit a large company)."""
+
+    touchpoints: int = 20_000
+    journeys: int = 10_000
+    links: int = 200_000
+    curve_points: int = 64
+    departments: int = 1_000
+    personas: int = 10_000
+    dependencies: int = 100_000
+    scenarios: int = 1_000
+
+
+DEFAULT_LIMITS = Limits()
+
+
+def _size_problems(data: Mapping[str, Any], limits: Limits) -> list[Problem]:
+    problems = []
+
+    def over(key: str, limit: int) -> None:
+        items = data.get(key)
+        if isinstance(items, list) and len(items) > limit:
+            problems.append(Problem(key, f"{len(items)} entries exceed the limit of {limit}"))
+
+    for key in ("touchpoints", "journeys", "departments", "personas", "dependencies"):
+        over(key, getattr(limits, key))
+    over("scenarios", limits.scenarios)
+    journeys = data.get("journeys")
+    if isinstance(journeys, list):
+        links = sum(
+            len(j["touchpoints"])
+            for j in journeys
+            if isinstance(j, dict) and isinstance(j.get("touchpoints"), list)
+        )
+        if links > limits.links:
+            problems.append(
+                Problem("journeys", f"{links} touchpoint links exceed the limit of {limits.links}")
+            )
+    touchpoints = data.get("touchpoints")
+    if isinstance(touchpoints, list):
+        for i, tp in enumerate(touchpoints):
+            curve = tp.get("curve") if isinstance(tp, dict) else None
+            points = curve.get("points") if isinstance(curve, dict) else None
+            if isinstance(points, list) and len(points) > limits.curve_points:
+                problems.append(
+                    Problem(
+                        f"touchpoints[{i}].curve.points",
+                        f"{len(points)} points exceed the limit of {limits.curve_points}",
+                    )
+                )
+    return problems
+
+
+# --------------------------------------------------------------------------- rules
+
+
+_MESSAGES = {
+    "extra_forbidden": "unknown key",
+    "missing": "required key missing",
+}
+
+
+def _pydantic_problems(error: ValidationError) -> list[Problem]:
+    problems = []
+    for item in error.errors(include_url=False):
+        loc = list(item["loc"])
+        message = _MESSAGES.get(item["type"], item["msg"])
+        if message.startswith("Value error, "):
+            message = message.removeprefix("Value error, ")
+        # A points-curve message may start with "[i]: ...": fold the index into the path.
+        if loc and loc[-1] == "points" and message.startswith("["):
+            for part in message.split("; "):
+                index, _, text = part.partition(": ")
+                problems.append(Problem(format_path(loc) + index, text))
+            continue
+        problems.append(Problem(format_path(loc), message))
+    return problems
+
+
+def _unique_ids(items: list[Any], kind: str) -> list[Problem]:
+    seen: dict[str, int] = {}
+    problems = []
+    for i, item in enumerate(items):
+        if item.id in seen:
+            problems.append(
+                Problem(f"{kind}[{i}].id", f"duplicate id '{item.id}' (also {kind}[{seen[item.id]}])")
+            )
+        else:
+            seen[item.id] = i
+    return problems
+
+
+def find_cycle(edges: Mapping[str, Iterable[str]]) -> list[str] | None:
+    """A cycle in a directed graph as [a, b, ..., a], or None (iterative DFS)."""
+    white, grey, black = 0, 1, 2
+    color: dict[str, int] = {}
+    for root in edges:
+        if color.get(root, white) != white:
+            continue
+        stack: list[tuple[str, Iterator[str]]] = [(root, iter(edges.get(root, ())))]
+        path = [root]
+        color[root] = grey
+        while stack:
+            node, children = stack[-1]
+            child = next(children, None)
+            if child is None:
+                color[node] = black
+                stack.pop()
+                path.pop()
+                continue
+            state = color.get(child, white)
+            if state == grey:
+                return path[path.index(child) :] + [child]
+            if state == white:
+                color[child] = grey
+                stack.append((child, iter(edges.get(child, ()))))
+                path.append(child)
+    return None
+
+
+def _reference_problems(doc: PortfolioDocument) -> list[Problem]:
+    problems: list[Problem] = []
+    for kind in ("departments", "personas", "touchpoints", "journeys", "scenarios"):
+        problems += _unique_ids(getattr(doc, kind), kind)
+
+    departments = {d.id for d in doc.departments}
+    personas = {p.id for p in doc.personas}
+    touchpoints = {t.id: t for t in doc.touchpoints}
+    journeys = {j.id for j in doc.journeys}
+
+    for i, tp in enumerate(doc.touchpoints):
+        if tp.department not in departments:
+            problems.append(
+                Problem(f"touchpoints[{i}].department", f"unknown department '{tp.department}'")
+            )
+
+    requires: dict[str, list[str]] = {}
+    seen_edges: set[tuple[str, str]] = set()
+    for i, dep in enumerate(doc.dependencies):
+        path = f"dependencies[{i}]"
+        ok = True
+        for key in ("touchpoint", "requires"):
+            ref = getattr(dep, key)
+            if ref not in touchpoints:
+                problems.append(Problem(f"{path}.{key}", f"unknown touchpoint '{ref}'"))
+                ok = False
+        if not ok:
+            continue
+        if dep.touchpoint == dep.requires:
+            problems.append(Problem(path, f"touchpoint '{dep.touchpoint}' requires itself"))
+            continue
+        if (dep.touchpoint, dep.requires) in seen_edges:
+            problems.append(
+                Problem(path, f"duplicate dependency {dep.touchpoint} -> {dep.requires}")
+            )
+            continue
+        seen_edges.add((dep.touchpoint, dep.requires))
+        requires.setdefault(dep.touchpoint, []).append(dep.requires)
+    cycle = find_cycle(requires)
+    if cycle:
+        problems.append(
+            Problem("dependencies", "dependencies form a cycle: " + " -> ".join(cycle))
+        )
+
+    for i, journey in enumerate(doc.journeys):
+        path = f"journeys[{i}]"
+        if journey.persona not in personas:
+            problems.append(Problem(f"{path}.persona", f"unknown persona '{journey.persona}'"))
+        stages = set(journey.stages)
+        linked: dict[str, int] = {}
+        for k, link in enumerate(journey.touchpoints):
+            lpath = f"{path}.touchpoints[{k}]"
+            if link.touchpoint not in touchpoints:
+                problems.append(
+                    Problem(f"{lpath}.touchpoint", f"unknown touchpoint '{link.touchpoint}'")
+                )
+            elif link.touchpoint in linked:
+                problems.append(
+                    Problem(
+                        f"{lpath}.touchpoint",
+                        f"touchpoint '{link.touchpoint}' is linked twice "
+                        f"(also {path}.touchpoints[{linked[link.touchpoint]}])",
+                    )
+                )
+            else:
+                linked[link.touchpoint] = k
+            if stages and link.stage is not None and link.stage not in stages:
+                problems.append(
+                    Problem(
+                        f"{lpath}.stage",
+                        f"'{link.stage}' is not one of the journey's stages "
+                        f"({', '.join(journey.stages)})",
+                    )
+                )
+
+    for i, scenario in enumerate(doc.scenarios):
+        problems += scenario_problems(doc, scenario, f"scenarios[{i}]")
+    return problems
+
+
+def scenario_problems(doc: PortfolioDocument, scenario: Scenario, path: str) -> list[Problem]:
+    """What is wrong with a scenario's overrides against a portfolio (references, locks)."""
+    problems: list[Problem] = []
+    departments = {d.id for d in doc.departments}
+    touchpoints = {t.id: t for t in doc.touchpoints}
+    journeys = {j.id for j in doc.journeys}
+    for key in ("priorities", "floors"):
+        for ref in getattr(scenario, key):
+            if ref not in journeys:
+                problems.append(Problem(f"{path}.{key}.{ref}", f"unknown journey '{ref}'"))
+    for ref in scenario.departments:
+        if ref not in departments:
+            problems.append(Problem(f"{path}.departments.{ref}", f"unknown department '{ref}'"))
+    for ref, spend in scenario.locks.items():
+        tp = touchpoints.get(ref)
+        if tp is None:
+            problems.append(Problem(f"{path}.locks.{ref}", f"unknown touchpoint '{ref}'"))
+        elif not tp.min_spend <= spend <= tp.max_spend:
+            problems.append(
+                Problem(
+                    f"{path}.locks.{ref}",
+                    f"lock {spend:g} is outside the touchpoint's spend range "
+                    f"{tp.min_spend:g}..{tp.max_spend:g}",
+                )
+            )
+    seen: set[str] = set()
+    for k, ref in enumerate(scenario.exclude):
+        if ref not in touchpoints:
+            problems.append(Problem(f"{path}.exclude[{k}]", f"unknown touchpoint '{ref}'"))
+        elif ref in scenario.locks:
+            problems.append(
+                Problem(f"{path}.exclude[{k}]", f"touchpoint '{ref}' is both locked and excluded")
+            )
+        elif ref in seen:
+            problems.append(Problem(f"{path}.exclude[{k}]", f"touchpoint '{ref}' excluded twice"))
+        seen.add(ref)
+    return problems
+
+
+# --------------------------------------------------------------------------- entry points
+
+
+def validate_document(data: Any, *, limits: Limits = DEFAULT_LIMITS) -> PortfolioDocument:
+    """Validate parsed data (dicts and lists) as a portfolio document.
+
+    Raises
+    ------
+    DocumentError
+        With every problem found, each naming its path.
+    """
+    if not isinstance(data, Mapping):
+        raise DocumentError([Problem("", "a portfolio document must be a mapping of keys")])
+    problems = _size_problems(data, limits)
+    if problems:
+        raise DocumentError(problems)
+    try:
+        doc = PortfolioDocument.model_validate(data)
+    except ValidationError as error:
+        raise DocumentError(_pydantic_problems(error)) from None
+    problems = _reference_problems(doc)
+    if problems:
+        raise DocumentError(problems)
+    return doc
+
+
+def parse_text(text: str, *, name: str = "<document>") -> Any:
+    """Parse YAML or JSON text (JSON is YAML, but the JSON parser is much faster)."""
+    stripped = text.lstrip()
+    if stripped.startswith(("{", "[")):
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError as error:
+            raise DocumentError(
+                [Problem("", f"{name}: invalid JSON at line {error.lineno}, column {error.colno}: {error.msg}")]
+            ) from None
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    try:
+        return yaml.load(text, Loader=loader)  # noqa: S506 - a safe loader
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(error, "problem", None) or str(error)
+        raise DocumentError([Problem("", f"{name}: invalid YAML{where}: {problem}")]) from None
+
+
+def load_document(source: str | Path, *, limits: Limits = DEFAULT_LIMITS) -> PortfolioDocument:
+    """Read and validate a portfolio document from a YAML or JSON file."""
+    path = Path(source)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise DocumentError([Problem("", f"cannot read {path}: {error}")]) from None
+    return validate_document(parse_text(text, name=str(path)), limits=limits)
+
+
+def document_to_data(doc: PortfolioDocument) -> dict[str, Any]:
+    """The document as plain data, ready for JSON or YAML (defaults left out)."""
+    return doc.model_dump(mode="json", exclude_none=True, exclude_defaults=False)
+
+
+def dump_yaml(doc: PortfolioDocument) -> str:
+    return yaml.safe_dump(document_to_data(doc), sort_keys=False, allow_unicode=True)

@@ -1,0 +1,267 @@
+"""The problem the model is built from: a portfolio with one scenario applied.
+
+`resolve()` turns a validated document plus a scenario (and command-line or API
+overrides) into frozen, index-based data: positions instead of ids, so the model, the
+baselines and the result all speak about touchpoint ``i`` and journey ``j`` the same way.
+"""
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+
+from optimizer.document import (
+    MODES,
+    DocumentError,
+    Mode,
+    PortfolioDocument,
+    Problem,
+    Scenario,
+    scenario_problems,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Curve:
+    """A response curve: `points` (piecewise linear, flat after the last point) or
+    saturating `base + (top - base) * x / (x + half_spend)`."""
+
+    points: tuple[tuple[float, float], ...] | None = None
+    base: float = 0.0
+    top: float = 0.0
+    half_spend: float = 1.0
+
+    @property
+    def is_points(self) -> bool:
+        return self.points is not None
+
+
+@dataclass(frozen=True, slots=True)
+class TouchpointData:
+    id: str
+    name: str
+    department: int
+    channel: str
+    current_spend: float
+    min_spend: float
+    max_spend: float
+    curve: Curve
+    lower: float
+    """Lowest spend this scenario allows (min_spend, or the lock)."""
+    upper: float
+    """Highest spend this scenario allows (max_spend, the lock, or min_spend when excluded)."""
+    locked: bool = False
+    excluded: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class LinkData:
+    touchpoint: int
+    weight: float
+    """Normalized weight w'_jt: the journey's weights sum to 1."""
+    critical: bool
+
+
+@dataclass(frozen=True, slots=True)
+class JourneyData:
+    id: str
+    name: str
+    persona: str
+    owner: str | None
+    value: float
+    priority: float
+    floor: float | None
+    links: tuple[LinkData, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class DepartmentData:
+    id: str
+    name: str
+    cap: float | None
+    """The cap of the department in this scenario (before pooling)."""
+
+
+@dataclass(frozen=True)
+class PortfolioProblem:
+    portfolio_id: str
+    portfolio_name: str
+    currency: str
+    scenario_id: str | None
+    scenario_name: str
+    mode: Mode
+    budget: float
+    pooled: bool
+    departments: tuple[DepartmentData, ...]
+    touchpoints: tuple[TouchpointData, ...]
+    journeys: tuple[JourneyData, ...]
+    requires: tuple[tuple[int, int], ...]
+    """Dependencies as (t, u): touchpoint t requires touchpoint u."""
+    members: tuple[tuple[int, ...], ...] = field(init=False)
+    """Touchpoint positions of each department."""
+
+    def __post_init__(self) -> None:
+        members: list[list[int]] = [[] for _ in self.departments]
+        for i, tp in enumerate(self.touchpoints):
+            members[tp.department].append(i)
+        object.__setattr__(self, "members", tuple(tuple(m) for m in members))
+
+    @property
+    def department_caps(self) -> dict[int, float]:
+        """The caps that bind in this scenario: none when pooled."""
+        if self.pooled:
+            return {}
+        return {d: dept.cap for d, dept in enumerate(self.departments) if dept.cap is not None}
+
+    def with_budget(self, budget: float) -> "PortfolioProblem":
+        return replace(self, budget=budget)
+
+
+def resolve(
+    doc: PortfolioDocument,
+    scenario_id: str | None = None,
+    *,
+    mode: str | None = None,
+    budget: float | None = None,
+    pooled: bool | None = None,
+    overrides: Scenario | None = None,
+) -> PortfolioProblem:
+    """Apply a scenario of the document (or none), then explicit overrides.
+
+    `overrides` is an ad-hoc scenario (its id is not looked up); its keys apply on top of
+    the named scenario. `mode`, `budget` and `pooled` override both.
+
+    Raises
+    ------
+    DocumentError
+        When the scenario does not exist or an override refers to nothing.
+    """
+    problems: list[Problem] = []
+    scenarios: list[Scenario] = []
+    if scenario_id is not None:
+        try:
+            scenarios.append(doc.scenario(scenario_id))
+        except KeyError:
+            known = ", ".join(s.id for s in doc.scenarios) or "none"
+            raise DocumentError(
+                [Problem("scenario", f"unknown scenario '{scenario_id}' (known: {known})")]
+            ) from None
+    if overrides is not None:
+        problems += scenario_problems(doc, overrides, "overrides")
+        scenarios.append(overrides)
+    if mode is not None and mode not in MODES:
+        problems.append(Problem("mode", f"unknown mode '{mode}' (one of {', '.join(MODES)})"))
+    if budget is not None and not (budget >= 0 and budget != float("inf")):
+        problems.append(Problem("budget", "must be a finite number >= 0"))
+    if problems:
+        raise DocumentError(problems)
+
+    eff_budget = doc.budget
+    eff_pooled = False
+    eff_mode: str = "max_value"
+    priorities: dict[str, float] = {}
+    floors: dict[str, float | None] = {}
+    locks: dict[str, float] = {}
+    excluded: set[str] = set()
+    caps: dict[str, float | None] = {d.id: d.budget for d in doc.departments}
+    for scenario in scenarios:
+        fields = scenario.model_fields_set
+        if scenario.budget is not None:
+            eff_budget = scenario.budget
+        if "pooled" in fields:
+            eff_pooled = scenario.pooled
+        if "mode" in fields:
+            eff_mode = scenario.mode
+        priorities.update(scenario.priorities)
+        floors.update(scenario.floors)
+        for ref, spend in scenario.locks.items():
+            locks[ref] = spend
+            excluded.discard(ref)
+        for ref in scenario.exclude:
+            excluded.add(ref)
+            locks.pop(ref, None)
+        caps.update(scenario.departments)
+    if budget is not None:
+        eff_budget = budget
+    if pooled is not None:
+        eff_pooled = pooled
+    if mode is not None:
+        eff_mode = mode
+
+    dept_index = {d.id: i for i, d in enumerate(doc.departments)}
+    departments = tuple(DepartmentData(d.id, d.name, caps[d.id]) for d in doc.departments)
+
+    touchpoints = []
+    for tp in doc.touchpoints:
+        if tp.curve.points is not None:
+            curve = Curve(points=tuple((float(s), float(q)) for s, q in tp.curve.points))
+        else:
+            sat = tp.curve.saturating
+            assert sat is not None
+            curve = Curve(base=sat.base, top=sat.max, half_spend=sat.half_spend)
+        lower, upper = tp.min_spend, tp.max_spend
+        if tp.id in locks:
+            lower = upper = locks[tp.id]
+        elif tp.id in excluded:
+            upper = lower
+        touchpoints.append(
+            TouchpointData(
+                id=tp.id,
+                name=tp.name,
+                department=dept_index[tp.department],
+                channel=tp.channel,
+                current_spend=tp.current_spend,
+                min_spend=tp.min_spend,
+                max_spend=tp.max_spend,
+                curve=curve,
+                lower=lower,
+                upper=upper,
+                locked=tp.id in locks,
+                excluded=tp.id in excluded,
+            )
+        )
+    tp_index = {t.id: i for i, t in enumerate(doc.touchpoints)}
+
+    journeys = []
+    for journey in doc.journeys:
+        total = sum(link.weight for link in journey.touchpoints)
+        links = tuple(
+            LinkData(tp_index[link.touchpoint], link.weight / total, link.critical)
+            for link in journey.touchpoints
+        )
+        floor = floors[journey.id] if journey.id in floors else journey.floor
+        journeys.append(
+            JourneyData(
+                id=journey.id,
+                name=journey.name,
+                persona=journey.persona,
+                owner=journey.owner,
+                value=journey.value,
+                priority=priorities.get(journey.id, journey.priority),
+                floor=floor,
+                links=links,
+            )
+        )
+    requires = tuple((tp_index[d.touchpoint], tp_index[d.requires]) for d in doc.dependencies)
+    scenario_name = scenarios[0].name if scenario_id is not None else "Portfolio as planned"
+    return PortfolioProblem(
+        portfolio_id=doc.id,
+        portfolio_name=doc.name,
+        currency=doc.currency,
+        scenario_id=scenario_id,
+        scenario_name=scenario_name,
+        mode=eff_mode,  # type: ignore[arg-type]
+        budget=eff_budget,
+        pooled=eff_pooled,
+        departments=departments,
+        touchpoints=tuple(touchpoints),
+        journeys=tuple(journeys),
+        requires=requires,
+    )
+
+
+def link_index(problem: PortfolioProblem) -> Sequence[Mapping[int, float]]:
+    """For each touchpoint, {journey: w'_jt} of the journeys it serves."""
+    out: list[dict[int, float]] = [{} for _ in problem.touchpoints]
+    for j, journey in enumerate(problem.journeys):
+        for link in journey.links:
+            out[link.touchpoint][j] = link.weight
+    return out

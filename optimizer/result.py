@@ -1,0 +1,179 @@
+"""The run result (shared/run-result.md): what one optimization run reports.
+
+Pydantic models, so the same classes serialize the command line's JSON and describe the
+API's responses. Keys of run-result.md are never renamed; extra keys add what users need.
+Money is in the portfolio's currency, qualities in [0, 1].
+"""
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+RUN_FORMAT = "journeyfolio-run/v1"
+
+Status = Literal["optimal", "infeasible"]
+Reason = Literal[
+    "locked",
+    "excluded",
+    "serves_no_journey",
+    "limited_by_dependency",
+    "at_max_spend",
+    "saturated",
+    "at_min_spend",
+    "balanced",
+]
+
+
+class Part(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class PortfolioFigures(Part):
+    value: float
+    """Sum of journey values on the true curves (money)."""
+    weighted_value: float
+    """Sum of priority * journey value."""
+    objective: float
+    """What the mode optimizes: weighted value, weighted value - spend, or spend."""
+    spend: float
+    budget: float
+    unallocated: float
+    """Budget left unspent because spending it creates no (net) value; never negative."""
+    current_spend: float
+    unattributed_spend: float
+    """Spend on touchpoints that serve no journey."""
+
+
+class TouchpointResult(Part):
+    id: str
+    name: str
+    department: str
+    channel: str
+    spend: float
+    current_spend: float
+    change: float
+    """spend - current_spend."""
+    min_spend: float
+    max_spend: float
+    quality: float
+    """Effective quality: the curve's quality capped by what the touchpoint requires."""
+    curve_quality: float
+    """Quality of the touchpoint's own curve at its spend."""
+    current_quality: float
+    marginal_value: float
+    """Weighted value gained per extra unit of money spent here (model, before the budget)."""
+    reason: Reason
+    explanation: str
+    journeys: list[str]
+    requires: list[str]
+
+
+class JourneyResult(Part):
+    id: str
+    name: str
+    persona: str
+    owner: str | None
+    quality: float
+    value: float
+    weighted_value: float
+    priority: float
+    max_value: float
+    """Value at perfect experience (quality 1.0)."""
+    current_quality: float
+    current_value: float
+    attributed_cost: float
+    value_per_cost: float | None
+    floor: float | None
+    limited_by: str | None
+    """The touchpoint that holds the experience down most (a critical one when it caps it)."""
+    limited_by_critical: bool
+
+
+class DepartmentResult(Part):
+    id: str
+    name: str
+    spend: float
+    current_spend: float
+    cap: float | None
+    cap_applies: bool
+    """False when the scenario is pooled or the department has no cap."""
+    shadow_price: float
+
+
+class ShadowPrices(Part):
+    budget: float
+    """Objective gained per extra unit of money in the total budget (0 when it does not bind)."""
+    departments: dict[str, float]
+    """Objective gained per extra unit of money in each department cap."""
+    floors: dict[str, float]
+    """Objective lost per extra 0.01 of each journey's floor (min_spend: spend added)."""
+
+
+class Baseline(Part):
+    value: float
+    weighted_value: float
+    spend: float
+    feasible: bool
+    """Whether the allocation meets the scenario's constraints (budget, caps, locks, floors)."""
+    violations: list[str]
+    allocation: dict[str, float]
+
+
+class Baselines(Part):
+    current: Baseline
+    silo: Baseline
+
+
+class Conflict(Part):
+    constraint: str
+    """`budget`, `department:<id>` or `floor:<journey id>`."""
+    shortfall: float
+    """Money missing (budget, department) or quality missing (floor)."""
+    unit: Literal["money", "quality"]
+    message: str
+    related: list[str]
+
+
+class SolverInfo(Part):
+    name: str
+    status: str
+    build_seconds: float
+    solve_seconds: float
+    total_seconds: float
+    variables: int
+    constraints: int
+    approximation_gap: float
+    """Relative gap between the tangent upper bound and the chord lower bound."""
+    breakpoints: int
+    refinements: int
+
+
+class Scenario(Part):
+    id: str | None
+    name: str
+    budget: float
+    pooled: bool
+    mode: str
+
+
+class RunResult(Part):
+    format: Literal["journeyfolio-run/v1"] = RUN_FORMAT
+    portfolio_id: str
+    scenario_id: str | None
+    status: Status
+    mode: str
+    currency: str
+    scenario: Scenario
+    portfolio: PortfolioFigures
+    touchpoints: list[TouchpointResult]
+    journeys: list[JourneyResult]
+    departments: list[DepartmentResult]
+    shadow_prices: ShadowPrices
+    baselines: Baselines
+    price_of_silos: float
+    binding: list[str]
+    conflicts: list[Conflict]
+    solver: SolverInfo
+
+    def to_json(self, *, indent: int | None = 2) -> str:
+        return self.model_dump_json(indent=indent)
