@@ -31,6 +31,11 @@ FileArg = Annotated[
 ]
 
 
+@app.callback()
+def root() -> None:
+    """Journeyfolio: customer journeys managed as a portfolio of products."""
+
+
 def fail(messages: list[str], code: int = EXIT_INVALID) -> typer.Exit:
     for message in messages:
         typer.echo(f"error: {message}", err=True)
