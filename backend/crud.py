@@ -574,12 +574,12 @@ def update_entity(
     def change(data: dict[str, Any]) -> None:
         data[kind.key][index] = merged
 
+    if kind.table is Dependency:
+        _check_free_dependency(session, portfolio, row, merged)
     validated = _validated(session=session, portfolio=portfolio, change=change, limits=limits)
     clean = _dump(getattr(validated, kind.key)[index])
     if clean == _dump(kind.model.model_validate(current)):
         return row  # nothing changes: no new version
-    if kind.table is Dependency:
-        _check_free_dependency(session, portfolio, row, clean)
     row.set_data(clean)
     row.version += 1
     touch(portfolio)
@@ -600,7 +600,8 @@ def update_entity(
 def _check_free_dependency(
     session: Session, portfolio: Portfolio, row: Dependency, clean: dict[str, Any]
 ) -> None:
-    # The document rule names a duplicate too; this gives the clearer 409.
+    # The document rule names a duplicate too (422); moving onto an existing one is a 409,
+    # like creating it.
     if (clean["touchpoint"], clean["requires"]) == (row.touchpoint, row.requires):
         return
     taken = session.exec(

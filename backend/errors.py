@@ -8,7 +8,6 @@ from optimizer.document import Problem
 
 class DomainError(Exception):
     status = 400
-    title = "Bad Request"
 
     def __init__(
         self,
@@ -28,41 +27,41 @@ class DomainError(Exception):
 
 
 class BadRequest(DomainError):
-    status, title = 400, "Bad Request"
+    status = 400
 
 
 class Unauthorized(DomainError):
-    status, title = 401, "Unauthorized"
+    status = 401
 
     def __init__(self, detail: str) -> None:
         super().__init__(detail, headers={"WWW-Authenticate": 'Bearer realm="journeyfolio"'})
 
 
 class Forbidden(DomainError):
-    status, title = 403, "Forbidden"
+    status = 403
 
 
 class NotFound(DomainError):
-    status, title = 404, "Not Found"
+    status = 404
 
 
 class Conflict(DomainError):
-    status, title = 409, "Conflict"
+    status = 409
 
 
 class PreconditionFailed(DomainError):
-    status, title = 412, "Precondition Failed"
+    status = 412
 
 
 class PayloadTooLarge(DomainError):
-    status, title = 413, "Content Too Large"
+    status = 413
 
 
 class Invalid(DomainError):
     """The request is well-formed but breaks a rule (of the document, or of the API)."""
 
-    status, title = 422, "Unprocessable Content"
+    status = 422
 
 
 class PreconditionRequired(DomainError):
-    status, title = 428, "Precondition Required"
+    status = 428

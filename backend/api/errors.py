@@ -131,15 +131,11 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain(request: Request, error: DomainError) -> JSONResponse:
         items = [
-            ProblemItem(location="body", path=p.path, message=p.message) for p in error.problems
+            ProblemItem(location=error.location, path=p.path, message=p.message)
+            for p in error.problems
         ]
         return problem_response(
-            request,
-            error.status,
-            error.detail,
-            errors=items,
-            headers=error.headers,
-            title=error.title,
+            request, error.status, error.detail, errors=items, headers=error.headers
         )
 
     @app.exception_handler(DocumentError)

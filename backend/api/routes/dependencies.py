@@ -25,7 +25,7 @@ TouchpointId = Annotated[str, Path(description="The touchpoint that requires ano
 RequiresId = Annotated[str, Path(description="The touchpoint it requires.")]
 
 
-@router.get("", response_model=Page[DependencyPublic])
+@router.get("", response_model=Page[DependencyPublic], response_model_exclude_none=True)
 def read_dependencies(
     *, session: SessionDep, _caller: CallerDep, paging: PagingDep, portfolio_id: str
 ) -> Any:
@@ -46,7 +46,7 @@ def read_dependencies(
     }
 
 
-@router.post("", status_code=201, response_model=DependencyPublic)
+@router.post("", status_code=201, response_model=DependencyPublic, response_model_exclude_none=True)
 def create_dependency(
     *,
     request: Request,
@@ -73,7 +73,11 @@ def create_dependency(
     return DEPENDENCIES.public(row)
 
 
-@router.get("/{touchpoint_id}/{requires_id}", response_model=DependencyPublic)
+@router.get(
+    "/{touchpoint_id}/{requires_id}",
+    response_model=DependencyPublic,
+    response_model_exclude_none=True,
+)
 def read_dependency(
     *,
     session: SessionDep,
@@ -92,7 +96,11 @@ def read_dependency(
     return DEPENDENCIES.public(row)
 
 
-@router.patch("/{touchpoint_id}/{requires_id}", response_model=DependencyPublic)
+@router.patch(
+    "/{touchpoint_id}/{requires_id}",
+    response_model=DependencyPublic,
+    response_model_exclude_none=True,
+)
 def update_dependency(
     *,
     request: Request,

@@ -154,7 +154,8 @@ def entity_router(
         "",
         read_items,
         methods=["GET"],
-        response_model=Page[public_model],  # type: ignore[valid-type]
+        response_model=Page[public_model],
+        response_model_exclude_none=True,  # type: ignore[valid-type]
         name=f"read_{kind.key}",
         summary=f"List the {kind.key}",
         description=f"The portfolio's {kind.key}, in document order.",
@@ -165,6 +166,7 @@ def entity_router(
         methods=["POST"],
         status_code=201,
         response_model=public_model,
+        response_model_exclude_none=True,
         name=f"create_{label}",
         summary=f"Create a {label}",
         description=f"Add a {label}; refused (422) when the portfolio would break a rule.",
@@ -174,6 +176,7 @@ def entity_router(
         read_item,
         methods=["GET"],
         response_model=public_model,
+        response_model_exclude_none=True,
         name=f"read_{label}",
         summary=f"Read a {label}",
         description=f"One {label}, with its ETag.",
@@ -183,6 +186,7 @@ def entity_router(
         update_item,
         methods=["PATCH"],
         response_model=public_model,
+        response_model_exclude_none=True,
         name=f"update_{label}",
         summary=f"Update a {label}",
         description="Change the fields given (null removes an optional one); needs If-Match.",

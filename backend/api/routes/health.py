@@ -21,7 +21,7 @@ def _version() -> str:
 
 
 class Unavailable(DomainError):
-    status, title = 503, "Service Unavailable"
+    status = 503
 
 
 @router.get("/health", response_model=Health)

@@ -59,7 +59,7 @@ links = APIRouter(prefix="/portfolios/{portfolio_id}/journeys/{journey_id}/links
 TouchpointId = Annotated[str, Path(description="The linked touchpoint's id.")]
 
 
-@links.get("", response_model=Page[LinkPublic])
+@links.get("", response_model=Page[LinkPublic], response_model_exclude_none=True)
 def read_links(
     *,
     session: SessionDep,
@@ -82,7 +82,7 @@ def read_links(
     }
 
 
-@links.post("", status_code=201, response_model=LinkPublic)
+@links.post("", status_code=201, response_model=LinkPublic, response_model_exclude_none=True)
 def create_link(
     *,
     request: Request,
@@ -114,7 +114,7 @@ def create_link(
     return crud.link_public(journey, link)
 
 
-@links.get("/{touchpoint_id}", response_model=LinkPublic)
+@links.get("/{touchpoint_id}", response_model=LinkPublic, response_model_exclude_none=True)
 def read_link(
     *,
     session: SessionDep,
@@ -134,7 +134,7 @@ def read_link(
     return crud.link_public(journey, link)
 
 
-@links.patch("/{touchpoint_id}", response_model=LinkPublic)
+@links.patch("/{touchpoint_id}", response_model=LinkPublic, response_model_exclude_none=True)
 def update_link(
     *,
     session: SessionDep,
