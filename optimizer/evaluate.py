@@ -135,3 +135,44 @@ def violations(
                 f"journey {journey.id}: quality {e:.3f} is below its floor {journey.floor:.3f}"
             )
     return out
+
+
+def value_gradient(
+    problem: PortfolioProblem, evaluation: Evaluation, eps: float = 1e-12
+) -> list[float]:
+    """Weighted value gained per unit of curve quality of each touchpoint (right derivative),
+    through the journeys' weakest links and the dependency caps."""
+    qualities = evaluation.qualities
+    effective_gradient = [0.0] * len(problem.touchpoints)
+    for journey in problem.journeys:
+        weight = journey.priority * journey.value
+        if weight <= 0:
+            continue
+        links = journey.links
+        average = sum(link.weight * qualities[link.touchpoint] for link in links)
+        critical = [link for link in links if link.critical]
+        weakest = min(critical, key=lambda link: qualities[link.touchpoint]) if critical else None
+        low = qualities[weakest.touchpoint] if weakest else float("inf")
+        tied = [link for link in critical if qualities[link.touchpoint] <= low + eps]
+        if weakest is not None and low < average - eps:
+            if len(tied) == 1:
+                effective_gradient[weakest.touchpoint] += weight
+        elif weakest is not None and low <= average + eps:
+            if len(tied) == 1:  # raising the weakest raises both the cap and the average
+                effective_gradient[weakest.touchpoint] += weight * weakest.weight
+        else:
+            for link in links:
+                effective_gradient[link.touchpoint] += weight * link.weight
+    requires = requirements(problem)
+    gradient = [0.0] * len(problem.touchpoints)
+    # dependents first: a touchpoint passes its gradient to what caps it
+    for t in reversed(topological_order(problem)):
+        g = effective_gradient[t]
+        if g == 0:
+            continue
+        caps = [u for u in requires[t] if qualities[u] <= qualities[t] + eps]
+        if not caps:
+            gradient[t] += g
+        elif len(caps) == 1 and evaluation.curve_qualities[t] > qualities[t] + eps:
+            effective_gradient[caps[0]] += g
+    return gradient

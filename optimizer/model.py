@@ -31,19 +31,22 @@ Constraints
     (6) department_d    sum_{t in d} x_t <= c_d                 (unless pooled)
 
 Objective (in money / S)
-    max_value       max sum_j p_j v_j E_j
-    max_net_value   max sum_j p_j v_j E_j - sum_t x_t
-    min_spend       min sum_t x_t
+    max_value       max sum_j p_j v_j E_j - eps sum_t x_t
+    max_net_value   max sum_j p_j v_j E_j - (1 + eps) sum_t x_t
+    min_spend       min sum_t x_t - delta sum_j p_j v_j E_j
+    eps = 1e-7 sum_j p_j v_j and delta = 1e-7 sum_t hi_t / sum_j p_j v_j (scaled) break
+    ties: among optimal allocations the least spend (money worth less than 1e-7 of the
+    portfolio's value range per unit creates "no value" and stays unallocated); in
+    min_spend mode, among least-spend allocations the most valuable one.
 
 Because the curves are concave and E_j only appears capped from above, maximization
 pushes every q, e and E up to the minimum of its caps: the LP computes exactly the
-weakest-link, dependency-capped quality of DOMAIN.md. Ties (least spend among optimal
-allocations) are broken by a second solve in optimizer/solve.py.
+weakest-link, dependency-capped quality of DOMAIN.md.
 
 Example (worked by hand, also a test): one journey, value 1000, two touchpoints a, b with
 weights 1:1, points curves a: [[0, 0], [10, 1]], b: [[0, 0], [10, 0.5]], b critical,
-budget 10. E = min((qa + qb) / 2, qb); b's slope (0.05) beats a's half-weight (0.05) only
-once the cap binds, so the optimum spends where qa = qb: xa = 10/3, xb = 20/3,
+budget 10. E = min((qa + qb) / 2, qb): below qa, b is the cap and only b counts; above
+qa, a raises the average faster. The optimum makes them equal: xa = 10/3, xb = 20/3,
 qa = qb = 1/3, E = 1/3, value 333.33.
 """
 
@@ -53,6 +56,9 @@ import pulp
 
 from optimizer.curves import Lines, lines_for
 from optimizer.problem import PortfolioProblem
+
+TIE_BREAK = 1e-7
+"""Relative weight of the tie-breaking term (least spend; in min_spend mode, most value)."""
 
 
 @dataclass
@@ -74,6 +80,16 @@ class BuiltModel:
     department_rows: dict[int, int] = field(default_factory=dict)
     floor_rows: dict[int, int] = field(default_factory=dict)
     objective_terms: list[tuple[pulp.LpVariable, float]] = field(default_factory=list)
+    tie_break: float = 0.0
+    """Most the tie-breaking term can move the objective, in money."""
+
+    rows: int = 0
+    """Number of constraints."""
+
+    def add_row(self, expr: pulp.LpAffineExpression, name: str) -> int:
+        row = self.prob.addConstraint(expr, name).id
+        self.rows += 1
+        return row
 
     def eff(self, t: int) -> pulp.LpVariable:
         return self.effective.get(t, self.quality[t])
@@ -167,7 +183,7 @@ def define_response_curves(
         rows = []
         for k, (slope, intercept) in enumerate(zip(lines.slopes, lines.intercepts, strict=True)):
             expr = pulp.lpSum_vars_coefs([(q, 1.0), (x, -slope * scale)])
-            rows.append(prob.addConstraint(expr <= intercept, f"curve_{t}_{k}").id)
+            rows.append(built.add_row(expr <= intercept, f"curve_{t}_{k}"))
         built.curve_rows[t] = rows
 
 
@@ -180,12 +196,12 @@ def define_dependencies(built: BuiltModel, problem: PortfolioProblem) -> None:
             requires.setdefault(t, []).append(u)
     for t in requires:
         e = built.effective[t] = prob.add_variable(f"effective_{t}", 0, 1)
-        prob.addConstraint(
+        built.add_row(
             pulp.lpSum_vars_coefs([(e, 1.0), (built.quality[t], -1.0)]) <= 0, f"effective_{t}"
         )
     for t, us in requires.items():
         for u in us:
-            prob.addConstraint(
+            built.add_row(
                 pulp.lpSum_vars_coefs([(built.effective[t], 1.0), (built.eff(u), -1.0)]) <= 0,
                 f"requires_{t}_{u}",
             )
@@ -198,50 +214,58 @@ def define_journey_experience(built: BuiltModel, problem: PortfolioProblem) -> N
         experience = built.experience[j] = prob.add_variable(f"experience_{j}", 0, 1)
         terms = [(experience, 1.0)]
         terms += [(built.eff(link.touchpoint), -link.weight) for link in journey.links]
-        prob.addConstraint(pulp.lpSum_vars_coefs(terms) <= 0, f"journey_{j}")
+        built.add_row(pulp.lpSum_vars_coefs(terms) <= 0, f"journey_{j}")
         for link in journey.links:
             if link.critical:
-                prob.addConstraint(
+                built.add_row(
                     pulp.lpSum_vars_coefs([(experience, 1.0), (built.eff(link.touchpoint), -1.0)])
                     <= 0,
                     f"critical_{j}_{link.touchpoint}",
                 )
         if journey.floor is not None and journey.floor > 0:
-            row = prob.addConstraint(
+            row = built.add_row(
                 pulp.LpAffineExpression.from_variable(experience) >= journey.floor, f"floor_{j}"
             )
-            built.floor_rows[j] = row.id
+            built.floor_rows[j] = row
 
 
 def define_budgets(built: BuiltModel, problem: PortfolioProblem) -> None:
     """(5) the total budget (except in min_spend mode) and (6) department caps."""
-    prob, scale = built.prob, built.scale
+    scale = built.scale
     if problem.mode != "min_spend":
         total = pulp.lpSum_vars(built.spend.values())
-        built.budget_row = prob.addConstraint(total <= problem.budget / scale, "budget").id
+        built.budget_row = built.add_row(total <= problem.budget / scale, "budget")
     for d, cap in problem.department_caps.items():
         members = problem.members[d]
         if not members:
             continue
         total = pulp.lpSum_vars(built.spend[t] for t in members)
-        built.department_rows[d] = prob.addConstraint(total <= cap / scale, f"department_{d}").id
+        built.department_rows[d] = built.add_row(total <= cap / scale, f"department_{d}")
 
 
 def define_objective(built: BuiltModel, problem: PortfolioProblem) -> None:
+    """The mode's objective, plus a tie-breaking term too small to trade real value for:
+    maximizing, every unit of spend costs `TIE_BREAK` of the portfolio's value range, so
+    money that creates no value stays unallocated; in min_spend mode a bonus of the same
+    relative size prefers, among least-spend allocations, the most valuable one."""
     scale = built.scale
-    value_terms = [
-        (built.experience[j], journey.priority * journey.value / scale)
+    weights = {
+        j: journey.priority * journey.value / scale
         for j, journey in enumerate(problem.journeys)
         if journey.priority * journey.value > 0
-    ]
-    spend_terms = [(x, 1.0) for x in built.spend.values()]
-    if problem.mode == "max_value":
-        terms = value_terms
-    elif problem.mode == "max_net_value":
-        terms = value_terms + [(x, -1.0) for x, _ in spend_terms]
+    }
+    value_range = sum(weights.values())
+    if problem.mode == "min_spend":
+        spend_range = sum(tp.upper for tp in problem.touchpoints) / scale
+        bonus = TIE_BREAK * spend_range / value_range if value_range > 0 else 0.0
+        terms = [(x, 1.0) for x in built.spend.values()]
+        terms += [(built.experience[j], -bonus * w) for j, w in weights.items()]
+        built.tie_break = bonus * value_range * scale
     else:
-        terms = spend_terms
+        penalty = TIE_BREAK * max(value_range, 1.0)
+        cost = penalty + (1.0 if problem.mode == "max_net_value" else 0.0)
+        terms = [(built.experience[j], w) for j, w in weights.items()]
+        terms += [(x, -cost) for x in built.spend.values()]
+        built.tie_break = penalty * sum(tp.upper for tp in problem.touchpoints)
     built.objective_terms = terms
-    built.prob.setObjective(
-        pulp.lpSum_vars_coefs(terms) if terms else pulp.LpAffineExpression.empty()
-    )
+    built.prob.setObjective(pulp.lpSum_vars_coefs(terms))

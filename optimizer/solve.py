@@ -1,15 +1,14 @@
 """Solve a resolved portfolio problem: model -> HiGHS -> allocation -> run result.
 
-1. Build the LP (optimizer/model.py) and solve it with HiGHS through PuLP.
+1. Build the LP (optimizer/model.py; ties are broken inside its objective) and solve it
+   with HiGHS through PuLP.
 2. Measure the chord approximation: the duals y_k of the curve lines bound what the
    tangent model (every chord lifted by its delta_k) could reach: upper bound = objective
    + sum_k |y_k| delta_k (weak duality: only right-hand sides change). If the gap to the
    true-curve value of the allocation exceeds the target, split the chords that carry it
    and solve again.
-3. Tie-break on the same HiGHS instance, warm-started: keep the objective (within 1e-9
-   relative) and minimize the total spend (min_spend mode: keep the spend, maximize the
-   weighted value). Budget that creates no value stays unallocated.
-4. Infeasible: diagnose with an elastic re-solve (optimizer/diagnose.py).
+3. Infeasible: diagnose with an elastic re-solve (optimizer/diagnose.py).
+4. Evaluate the allocation on the true curves and explain it (optimizer/report.py).
 """
 
 import ctypes
@@ -25,7 +24,7 @@ from optimizer.baselines import current_allocation, silo_allocation
 from optimizer.curves import refine, slope_at
 from optimizer.diagnose import diagnose
 from optimizer.document import PortfolioDocument
-from optimizer.evaluate import Evaluation, evaluate_allocation, violations
+from optimizer.evaluate import Evaluation, evaluate_allocation, value_gradient, violations
 from optimizer.model import BuiltModel, build_model
 from optimizer.problem import PortfolioProblem, resolve
 from optimizer.report import Duals, build_result, infeasible_result, objective_of
@@ -33,22 +32,25 @@ from optimizer.result import RunResult, SolverInfo
 
 GAP_TARGET = 1e-3
 MAX_REFINEMENTS = 6
-TIE_TOLERANCE = 1e-9
+LARGE_MODEL_ROWS = 60_000
+"""From this many rows on, the interior point method beats dual simplex by far."""
 
 
 class SolveError(RuntimeError):
     """The solver did not prove an optimum (time limit, numerical trouble)."""
 
 
-def default_solver(*, time_limit: float | None = None) -> pulp.HiGHS:
-    """HiGHS in process (highspy), quiet; dual simplex keeps duals exact and warm starts cheap."""
-    return pulp.HiGHS(msg=False, timeLimit=time_limit)
+def default_solver(*, time_limit: float | None = None, rows: int = 0) -> pulp.HiGHS:
+    """HiGHS in process (highspy), quiet. Dual simplex for small models (exact vertices,
+    cheap warm starts); interior point with crossover for large ones."""
+    options = {"solver": "ipm"} if rows >= LARGE_MODEL_ROWS else {}
+    return pulp.HiGHS(msg=False, timeLimit=time_limit, **options)
 
 
 _banner_silenced = False
 
 
-def _silence_highs_banner() -> None:
+def silence_highs_banner() -> None:
     """HiGHS prints a copyright banner to standard output when the first instance is made.
     Make that instance with standard output pointed at /dev/null, so JSON on stdout stays
     clean."""
@@ -70,113 +72,75 @@ def _silence_highs_banner() -> None:
 
 
 @dataclass
-class Stage:
+class Solution:
+    """What one HiGHS solve of a built model gave back."""
+
     spends: list[float]
     objective: float
-    """Model objective in money (money / S * S)."""
+    """Model objective, in money."""
     row_duals: np.ndarray
     col_duals: np.ndarray
     seconds: float
-    columns: dict[int, int]
-    """Variable id -> HiGHS column."""
 
 
-def _columns(built: BuiltModel) -> dict[int, int]:
+def columns_of(built: BuiltModel) -> dict[int, int]:
+    """Variable id -> HiGHS column (PuLP hands HiGHS the variables in use, in id order)."""
     return {v.id: j for j, v in enumerate(built.prob.exported_variables())}
 
 
-def _solve_stage_one(
+def read_solution(built: BuiltModel, columns: dict[int, int], seconds: float) -> Solution:
+    highs = built.prob.solverModel
+    solution = highs.getSolution()
+    values = solution.col_value
+    return Solution(
+        spends=[values[columns[x.id]] * built.scale for x in built.spend.values()],
+        objective=highs.getInfo().objective_function_value * built.scale,
+        row_duals=np.asarray(solution.row_dual),
+        col_duals=np.asarray(solution.col_dual),
+        seconds=seconds,
+    )
+
+
+def solve_built(
     built: BuiltModel, solver: pulp.HiGHS
-) -> tuple[pulp.LpSolveStatus, Stage | None]:
+) -> tuple[pulp.LpSolveStatus, Solution | None]:
     start = time.perf_counter()
     stats = built.prob.solve(solver)
     seconds = time.perf_counter() - start
     if stats.status != pulp.LpSolveStatus.Optimal:
         return stats.status, None
-    highs = built.prob.solverModel
-    solution = highs.getSolution()
-    columns = _columns(built)
-    values = solution.col_value
-    spends = [values[columns[x.id]] * built.scale for x in built.spend.values()]
-    stage = Stage(
-        spends=spends,
-        objective=highs.getInfo().objective_function_value * built.scale,
-        row_duals=np.asarray(solution.row_dual),
-        col_duals=np.asarray(solution.col_dual),
-        seconds=seconds,
-        columns=columns,
-    )
-    return stats.status, stage
-
-
-def _tie_break(built: BuiltModel, problem: PortfolioProblem, stage: Stage) -> Stage | None:
-    """Second solve on the same HiGHS instance: least spend among optimal allocations
-    (min_spend mode: most weighted value among least-spend allocations)."""
-    highs: highspy.Highs = built.prob.solverModel
-    columns = stage.columns
-    inf = highspy.kHighsInf
-    n_cols = highs.getNumCol()
-    spend_cols = np.array([columns[x.id] for x in built.spend.values()], dtype=np.int32)
-    target = stage.objective / built.scale
-    slack = TIE_TOLERANCE * max(1.0, abs(target)) + 1e-9
-    cost = np.zeros(n_cols)
-    start = time.perf_counter()
-    if problem.mode == "min_spend":
-        highs.addRow(-inf, target + slack, len(spend_cols), spend_cols, np.ones(len(spend_cols)))
-        for j, journey in enumerate(problem.journeys):
-            cost[columns[built.experience[j].id]] = journey.priority * journey.value / built.scale
-        highs.changeObjectiveSense(highspy.ObjSense.kMaximize)
-    else:
-        idx = np.array([columns[v.id] for v, _ in built.objective_terms], dtype=np.int32)
-        coef = np.array([c for _, c in built.objective_terms], dtype=float)
-        highs.addRow(target - slack, inf, len(idx), idx, coef)
-        cost[spend_cols] = 1.0
-        highs.changeObjectiveSense(highspy.ObjSense.kMinimize)
-    highs.changeColsCost(n_cols, np.arange(n_cols, dtype=np.int32), cost)
-    highs.run()
-    if highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
-        return None
-    solution = highs.getSolution()
-    values = solution.col_value
-    return Stage(
-        spends=[values[columns[x.id]] * built.scale for x in built.spend.values()],
-        objective=stage.objective,
-        row_duals=np.asarray(solution.row_dual),
-        col_duals=np.asarray(solution.col_dual),
-        seconds=time.perf_counter() - start,
-        columns=columns,
-    )
+    return stats.status, read_solution(built, columns_of(built), seconds)
 
 
 def approximation(
-    built: BuiltModel, problem: PortfolioProblem, stage: Stage, evaluation: Evaluation
+    built: BuiltModel, problem: PortfolioProblem, solution: Solution, evaluation: Evaluation
 ) -> tuple[float, dict[int, list[float]]]:
     """Relative gap between the tangent bound and the true value of the allocation, and
     each saturating line's share of it (|y_k| * delta_k, in money)."""
     contributions: dict[int, list[float]] = {}
-    total = 0.0
+    total = built.tie_break
     for t, rows in built.curve_rows.items():
         lines = built.lines[t]
         if lines is None or not any(lines.deltas):
             continue
         shares = [
-            abs(stage.row_duals[r]) * d * built.scale
+            abs(solution.row_duals[r]) * d * built.scale
             for r, d in zip(rows, lines.deltas, strict=True)
         ]
         contributions[t] = shares
         total += sum(shares)
     true_objective = objective_of(problem, evaluation)
     if problem.mode == "min_spend":
-        bound = stage.objective - total
+        bound = solution.objective - total
         gap = max(0.0, true_objective - bound) / max(abs(true_objective), 1e-9)
     else:
-        bound = stage.objective + total
+        bound = solution.objective + total
         scale = evaluation.weighted_value if problem.mode == "max_net_value" else bound
         gap = max(0.0, bound - true_objective) / max(abs(scale), 1e-9)
     return gap, contributions
 
 
-def _refined_breakpoints(
+def refined_breakpoints(
     built: BuiltModel,
     problem: PortfolioProblem,
     contributions: dict[int, list[float]],
@@ -209,37 +173,44 @@ def _refined_breakpoints(
     return out
 
 
-def _duals(
-    built: BuiltModel, problem: PortfolioProblem, stage: Stage, marginal_stage: Stage
+def duals_of(
+    built: BuiltModel, problem: PortfolioProblem, solution: Solution, evaluation: Evaluation
 ) -> Duals:
-    maximize = problem.mode != "min_spend"
-    sign = 1.0 if maximize else -1.0
+    """Shadow prices and marginal values in money, signed so that more is better."""
+    sign = -1.0 if problem.mode == "min_spend" else 1.0
     budget = 0.0
     if built.budget_row is not None:
-        budget = max(0.0, stage.row_duals[built.budget_row])
+        budget = max(0.0, solution.row_duals[built.budget_row])
     departments = {
-        d: max(0.0, sign * stage.row_duals[row]) for d, row in built.department_rows.items()
+        d: max(0.0, sign * solution.row_duals[row]) for d, row in built.department_rows.items()
     }
     floors = {
-        j: max(0.0, -sign * stage.row_duals[row] * built.scale * 0.01)
+        j: max(0.0, -sign * solution.row_duals[row] * built.scale * 0.01)
         for j, row in built.floor_rows.items()
     }
-    columns = stage.columns
+    if problem.mode == "min_spend":
+        # the duals speak of spend here; value per unit comes from the journeys' gradient
+        gradient = value_gradient(problem, evaluation)
+        marginal = [
+            g * slope_at(tp.curve, x)
+            for g, tp, x in zip(gradient, problem.touchpoints, evaluation.spends, strict=True)
+        ]
+        return Duals(budget=budget, departments=departments, floors=floors, marginal=marginal)
+    columns = columns_of(built)
     marginal = [0.0] * len(problem.touchpoints)
-    for t in range(len(problem.touchpoints)):
+    for t, tp in enumerate(problem.touchpoints):
         lines = built.lines[t]
         if lines is None:
             continue
         rows = built.curve_rows.get(t)
         if rows:
             value = sum(
-                marginal_stage.row_duals[r] * slope * built.scale
+                solution.row_duals[r] * slope * built.scale
                 for r, slope in zip(rows, lines.slopes, strict=True)
             )
         else:
             # fixed spend (lock, exclude): the quality bound's dual times the curve's slope
-            tp = problem.touchpoints[t]
-            dual = marginal_stage.col_duals[columns[built.quality[t].id]]
+            dual = solution.col_duals[columns[built.quality[t].id]]
             value = dual * slope_at(tp.curve, tp.lower) * built.scale
         marginal[t] = max(0.0, value)
     return Duals(budget=budget, departments=departments, floors=floors, marginal=marginal)
@@ -259,7 +230,7 @@ def solve(
     problem
         A portfolio with its scenario applied (`optimizer.problem.resolve`).
     solver
-        A `pulp.HiGHS` instance (default: `default_solver(time_limit=...)`).
+        A `pulp.HiGHS` instance (default: `default_solver(...)` for the model's size).
     gap_target
         Largest relative approximation gap accepted before chords are refined.
     time_limit
@@ -270,15 +241,11 @@ def solve(
     RunResult
         The run JSON: `status` "optimal", or "infeasible" with its conflicts.
     """
-    if solver is None:
-        solver = default_solver(time_limit=time_limit)
-    if not isinstance(solver, pulp.HiGHS):
+    if solver is not None and not isinstance(solver, pulp.HiGHS):
         raise TypeError("the optimizer needs HiGHS in process (pulp.HiGHS)")
-    _silence_highs_banner()
+    silence_highs_banner()
     started = time.perf_counter()
     current = evaluate_allocation(problem, current_allocation(problem))
-    silo = evaluate_allocation(problem, silo_allocation(problem))
-    baseline_problems = (violations(problem, current), violations(problem, silo))
 
     build_seconds = solve_seconds = 0.0
     breakpoints: dict[int, list[float]] = {}
@@ -287,61 +254,49 @@ def solve(
         t0 = time.perf_counter()
         built = build_model(problem, breakpoints=breakpoints)
         build_seconds += time.perf_counter() - t0
-        status, stage = _solve_stage_one(built, solver)
-        if stage is None:
-            return _not_optimal(
-                problem,
-                built,
-                solver,
-                status,
-                current,
-                silo,
-                baseline_problems,
-                started,
-                build_seconds,
-            )
-        solve_seconds += stage.seconds
-        evaluation = evaluate_allocation(problem, stage.spends)
-        gap, contributions = approximation(built, problem, stage, evaluation)
+        rows = built.rows
+        chosen = solver or default_solver(time_limit=time_limit, rows=rows)
+        status, solution = solve_built(built, chosen)
+        if solution is None:
+            return _not_optimal(problem, built, chosen, status, current, started, build_seconds)
+        solve_seconds += solution.seconds
+        evaluation = evaluate_allocation(problem, clipped(problem, solution.spends))
+        gap, contributions = approximation(built, problem, solution, evaluation)
         if gap <= gap_target or refinements >= MAX_REFINEMENTS:
             break
-        excess = (gap - gap_target * 0.5) * max(abs(stage.objective), 1e-9)
-        breakpoints = _refined_breakpoints(built, problem, contributions, excess)
+        excess = (gap - gap_target * 0.5) * max(abs(solution.objective), 1e-9)
+        breakpoints = refined_breakpoints(built, problem, contributions, excess)
         refinements += 1
 
-    rows = built.prob.solverModel.getNumRow()
-    tie = _tie_break(built, problem, stage)
-    final = stage
-    if tie is not None:
-        solve_seconds += tie.seconds
-        saved = sum(stage.spends) - sum(tie.spends)
-        # keep the first solution unless the tie-break saved real money: it is free of the
-        # tie-break's tolerance noise
-        if problem.mode == "min_spend" or saved > 1e-6 * max(1.0, problem.budget):
-            final = tie
-    spends = [
-        min(max(x, tp.lower), tp.upper)
-        for x, tp in zip(final.spends, problem.touchpoints, strict=True)
-    ]
-    evaluation = evaluate_allocation(problem, spends)
-    final_gap, _ = approximation(built, problem, stage, evaluation)
-    marginal_stage = final if problem.mode == "min_spend" else stage
-    duals = _duals(built, problem, stage, marginal_stage)
+    # silos get the same money: the budget, or in min_spend mode what the optimum spends
+    silo_problem = problem.with_budget(evaluation.spend) if problem.mode == "min_spend" else problem
+    silo = evaluate_allocation(problem, silo_allocation(silo_problem))
+    baseline_problems = (violations(problem, current), violations(problem, silo))
+    duals = duals_of(built, problem, solution, evaluation)
+    highs = built.prob.solverModel
     info = SolverInfo(
         name="HiGHS",
         status="Optimal",
         build_seconds=build_seconds,
         solve_seconds=solve_seconds,
         total_seconds=time.perf_counter() - started,
-        variables=built.prob.solverModel.getNumCol(),
-        constraints=rows,
-        approximation_gap=final_gap,
+        variables=highs.getNumCol(),
+        constraints=highs.getNumRow(),
+        approximation_gap=gap,
         breakpoints=sum(len(lines) for lines in built.lines if lines is not None),
         refinements=refinements,
     )
-    return build_result(
+    result = build_result(
         problem, evaluation, current, silo, duals, built.relevant, info, baseline_problems
     )
+    return result
+
+
+def clipped(problem: PortfolioProblem, spends: list[float]) -> list[float]:
+    """Spends within their bounds (the solver may overshoot by its tolerance)."""
+    return [
+        min(max(x, tp.lower), tp.upper) for x, tp in zip(spends, problem.touchpoints, strict=True)
+    ]
 
 
 def _not_optimal(
@@ -350,8 +305,6 @@ def _not_optimal(
     solver: pulp.HiGHS,
     status: pulp.LpSolveStatus,
     current: Evaluation,
-    silo: Evaluation,
-    baseline_problems: tuple[list[str], list[str]],
     started: float,
     build_seconds: float,
 ) -> RunResult:
@@ -370,18 +323,21 @@ def _not_optimal(
     conflicts = diagnose(problem, solver)
     if not conflicts:
         raise SolveError(f"the solver reported {status.name} but no constraint needed relaxing")
+    silo = evaluate_allocation(problem, silo_allocation(problem))
+    highs = built.prob.solverModel
     info = SolverInfo(
         name="HiGHS",
         status=status.name,
         build_seconds=build_seconds,
         solve_seconds=time.perf_counter() - t0,
         total_seconds=time.perf_counter() - started,
-        variables=built.prob.solverModel.getNumCol() if built.prob.solverModel else 0,
-        constraints=built.prob.solverModel.getNumRow() if built.prob.solverModel else 0,
+        variables=highs.getNumCol() if highs else 0,
+        constraints=highs.getNumRow() if highs else 0,
         approximation_gap=0.0,
         breakpoints=sum(len(lines) for lines in built.lines if lines is not None),
         refinements=0,
     )
+    baseline_problems = (violations(problem, current), violations(problem, silo))
     return infeasible_result(problem, current, silo, conflicts, info, baseline_problems)
 
 

@@ -76,7 +76,13 @@ def run_table(result: RunResult, *, portfolio_name: str | None = None) -> str:
         (
             "Unallocated",
             f"{money(p.unallocated)} {cur}",
-            "creates no value where it could go" if p.unallocated > 0.5 else "",
+            (
+                "not needed to meet the floors"
+                if result.mode == "min_spend"
+                else "creates no value where it could go"
+            )
+            if p.unallocated > 0.5
+            else "",
         ),
         (
             "Price of silos",
@@ -89,6 +95,12 @@ def run_table(result: RunResult, *, portfolio_name: str | None = None) -> str:
             f"per {cur} of total budget",
         ),
     ]
+    if result.mode == "min_spend":
+        headline[-1] = (
+            "Objective",
+            f"{money(p.objective)} {cur}",
+            "least spend that meets every floor",
+        )
     if p.weighted_value != p.value:
         headline.insert(
             1, ("Weighted value", f"{money(p.weighted_value)} {cur}", "priorities applied")
