@@ -63,5 +63,11 @@ class Invalid(DomainError):
     status = 422
 
 
+class RunFailed(DomainError):
+    """The solver stopped without a result (its time limit): the scenario is too big for it."""
+
+    status = 422
+
+
 class PreconditionRequired(DomainError):
     status = 428

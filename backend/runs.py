@@ -18,7 +18,7 @@ from typing import Any
 from sqlmodel import Session, col, func, select
 
 from backend import crud
-from backend.errors import Conflict, Invalid, NotFound
+from backend.errors import Conflict, Invalid, NotFound, RunFailed
 from backend.models import PlanApproval, Portfolio, Run, RunCreate, as_utc
 from backend.security import Caller
 from optimizer.document import (
@@ -31,6 +31,8 @@ from optimizer.document import (
 )
 from optimizer.problem import PortfolioProblem, resolve
 from optimizer.result import RunResult
+from optimizer.solve import SolveError
+from optimizer.solve import solve as solve_problem
 
 
 def canonical_json(data: Any) -> str:
@@ -104,9 +106,15 @@ def prepare(*, session: Session, portfolio: Portfolio, request: RunCreate) -> Pr
 
 
 def solve(problem: PortfolioProblem, *, time_limit: float) -> RunResult:
-    from optimizer.solve import solve as solve_problem
-
-    return solve_problem(problem, time_limit=time_limit)
+    """Optimize; a run the solver cannot finish (its time limit) is a clear 422, not a 500,
+    and nothing is stored."""
+    try:
+        return solve_problem(problem, time_limit=time_limit)
+    except SolveError as error:
+        raise RunFailed(
+            f"the run was stopped without a result: {error} (the time limit is {time_limit:g} "
+            f"seconds); nothing was stored"
+        ) from None
 
 
 def store(

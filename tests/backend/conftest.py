@@ -103,7 +103,7 @@ def database_url(
 
 
 def make_settings(database_url: str, **overrides: Any) -> Settings:
-    return Settings(database_url=database_url, solver_time_limit=60, **overrides)
+    return Settings(**{"database_url": database_url, "solver_time_limit": 60, **overrides})
 
 
 @pytest.fixture
