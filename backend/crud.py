@@ -377,6 +377,8 @@ class Kind:
     """The document's model of one entry."""
     options: tuple[Any, ...] = ()
     """Eager loads for its child rows."""
+    example: str = ""
+    """An id of the demo portfolio sonnenreisen-2027, for the API schema."""
 
     def select(self, portfolio: Portfolio) -> Any:
         table: Any = self.table
@@ -416,14 +418,17 @@ class Kind:
 
 
 KINDS: dict[str, Kind] = {
-    "departments": Kind("departments", "department", Department, document.Department),
-    "personas": Kind("personas", "persona", Persona, document.Persona),
+    "departments": Kind(
+        "departments", "department", Department, document.Department, example="marketing"
+    ),
+    "personas": Kind("personas", "persona", Persona, document.Persona, example="family"),
     "touchpoints": Kind(
         "touchpoints",
         "touchpoint",
         Touchpoint,
         document.Touchpoint,
         (selectinload(Touchpoint.pain_points), selectinload(Touchpoint.feedback)),  # type: ignore[arg-type]
+        example="hotline",
     ),
     "dependencies": Kind("dependencies", "dependency", Dependency, document.Dependency),
     "journeys": Kind(
@@ -435,8 +440,9 @@ KINDS: dict[str, Kind] = {
             selectinload(Journey.links),  # type: ignore[arg-type]
             selectinload(Journey.kpis).selectinload(Kpi.actuals),  # type: ignore[arg-type]
         ),
+        example="family-problem",
     ),
-    "scenarios": Kind("scenarios", "scenario", Scenario, document.Scenario),
+    "scenarios": Kind("scenarios", "scenario", Scenario, document.Scenario, example="pooled"),
 }
 DEPARTMENTS = KINDS["departments"]
 PERSONAS = KINDS["personas"]

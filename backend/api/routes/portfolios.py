@@ -11,13 +11,15 @@ from backend.api.deps import (
     IfMatch,
     PagingDep,
     PlannerDep,
+    PortfolioId,
     SessionDep,
     SettingsDep,
 )
+from backend.api.route import JsonRoute
 from backend.models import AuditPublic, Page, PortfolioPublic, PortfolioUpdate, as_utc
 from optimizer.document import PortfolioDocument, validate_document
 
-router = APIRouter(prefix="/portfolios", tags=["portfolios"])
+router = APIRouter(route_class=JsonRoute, prefix="/portfolios", tags=["portfolios"])
 
 
 @router.get("", response_model=Page[PortfolioPublic])
@@ -72,7 +74,7 @@ def create_portfolio(
 
 @router.get("/{portfolio_id}", response_model=PortfolioPublic)
 def read_portfolio(
-    *, session: SessionDep, _caller: CallerDep, response: Response, portfolio_id: str
+    *, session: SessionDep, _caller: CallerDep, response: Response, portfolio_id: PortfolioId
 ) -> Any:
     """One portfolio: its own fields, how many entities it has and its plan of record."""
     portfolio = crud.get_portfolio(session=session, portfolio_id=portfolio_id)
@@ -87,7 +89,7 @@ def update_portfolio(
     settings: SettingsDep,
     caller: PlannerDep,
     response: Response,
-    portfolio_id: str,
+    portfolio_id: PortfolioId,
     if_match: IfMatch = None,
     changes: PortfolioUpdate,
 ) -> Any:
@@ -108,7 +110,7 @@ def update_portfolio(
 
 @router.delete("/{portfolio_id}", status_code=204)
 def delete_portfolio(
-    *, session: SessionDep, caller: PlannerDep, portfolio_id: str, if_match: IfMatch = None
+    *, session: SessionDep, caller: PlannerDep, portfolio_id: PortfolioId, if_match: IfMatch = None
 ) -> None:
     """Delete a portfolio and everything in it (not when it has an approved plan)."""
     portfolio = crud.get_portfolio(session=session, portfolio_id=portfolio_id, lock=True)
@@ -121,7 +123,7 @@ def delete_portfolio(
     "/{portfolio_id}/document", response_model=PortfolioDocument, response_model_exclude_none=True
 )
 def read_document(
-    *, session: SessionDep, _caller: CallerDep, response: Response, portfolio_id: str
+    *, session: SessionDep, _caller: CallerDep, response: Response, portfolio_id: PortfolioId
 ) -> Any:
     """Export the portfolio as a document (import it again to get the same portfolio)."""
     portfolio = crud.get_portfolio(session=session, portfolio_id=portfolio_id)
@@ -137,7 +139,7 @@ def read_audit(
     session: SessionDep,
     _caller: CallerDep,
     paging: PagingDep,
-    portfolio_id: str,
+    portfolio_id: PortfolioId,
     entity: Annotated[
         str | None, Query(max_length=32, description="Only this kind (journey, link...).")
     ] = None,

@@ -11,9 +11,11 @@ from backend.api.deps import (
     OwnerDep,
     PagingDep,
     PlannerDep,
+    PortfolioId,
     SessionDep,
     SettingsDep,
 )
+from backend.api.route import JsonRoute
 from backend.errors import NotFound
 from backend.models import (
     ApproveRequest,
@@ -26,7 +28,7 @@ from backend.models import (
     RunSummary,
 )
 
-router = APIRouter(tags=["runs"])
+router = APIRouter(route_class=JsonRoute, tags=["runs"])
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -39,7 +41,7 @@ def create_run(
     session: SessionDep,
     settings: SettingsDep,
     caller: OwnerDep,
-    portfolio_id: str,
+    portfolio_id: PortfolioId,
     idempotency_key: IdempotencyKey = None,
     body: RunCreate,
 ) -> Any:
@@ -79,7 +81,7 @@ def read_runs(
     session: SessionDep,
     _caller: CallerDep,
     paging: PagingDep,
-    portfolio_id: str,
+    portfolio_id: PortfolioId,
     scenario: Annotated[
         str | None, Query(max_length=64, description="Only this scenario's.")
     ] = None,
@@ -188,7 +190,7 @@ def approve_run(
 
 
 @router.get("/portfolios/{portfolio_id}/plan", response_model=PlanPublic)
-def read_plan(*, session: SessionDep, _caller: CallerDep, portfolio_id: str) -> Any:
+def read_plan(*, session: SessionDep, _caller: CallerDep, portfolio_id: PortfolioId) -> Any:
     """The plan of record: the approved run's allocation, for finance."""
     portfolio = crud.get_portfolio(session=session, portfolio_id=portfolio_id)
     plan = crud.approved_run(session=session, portfolio=portfolio)
@@ -203,7 +205,7 @@ def read_compare(
     session: SessionDep,
     settings: SettingsDep,
     _caller: CallerDep,
-    portfolio_id: str,
+    portfolio_id: PortfolioId,
     runs_: Annotated[
         str,
         Query(
