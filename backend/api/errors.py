@@ -15,6 +15,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
+from sqlalchemy.exc import IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
@@ -179,6 +180,24 @@ def install(app: FastAPI) -> None:
             )
             headers["Allow"] = ", ".join(allowed)
         return problem_response(request, error.status_code, detail, headers=headers)
+
+    @app.exception_handler(IntegrityError)
+    async def _integrity(request: Request, error: IntegrityError) -> JSONResponse:
+        # Only a concurrent write can get here (every rule is checked before writing).
+        log.warning("integrity error on %s %s: %s", request.method, request.url.path, error.orig)
+        return problem_response(
+            request, 409, "a concurrent change got there first; read the resource and retry"
+        )
+
+    @app.exception_handler(OperationalError)
+    async def _database(request: Request, error: OperationalError) -> JSONResponse:
+        log.error("database error on %s %s: %s", request.method, request.url.path, error.orig)
+        return problem_response(
+            request,
+            503,
+            "the database is busy or does not answer; retry in a moment",
+            headers={"Retry-After": "5"},
+        )
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, error: Exception) -> JSONResponse:

@@ -145,8 +145,8 @@ def read_audit(
     ] = None,
     entity_id: Annotated[str | None, Query(max_length=200, description="Only this id.")] = None,
 ) -> Any:
-    """Who changed what in the portfolio, when, before and after (newest first)."""
-    crud.get_portfolio(session=session, portfolio_id=portfolio_id)
+    """Who changed what in the portfolio, when, before and after (newest first); kept, and
+    readable, after the portfolio is deleted."""
     rows, total = crud.list_audit(
         session=session,
         portfolio_id=portfolio_id,
@@ -155,6 +155,8 @@ def read_audit(
         entity=entity,
         entity_id=entity_id,
     )
+    if total == 0:
+        crud.get_portfolio(session=session, portfolio_id=portfolio_id)  # 404 if never there
     items = [
         {
             "id": row.pk,

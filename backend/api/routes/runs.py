@@ -105,10 +105,12 @@ def read_runs(
 
 
 @router.get("/runs/{run_id}", response_model=RunPublic)
-def read_run(*, session: SessionDep, _caller: CallerDep, run_id: str) -> Any:
+def read_run(*, session: SessionDep, _caller: CallerDep, response: Response, run_id: str) -> Any:
     """One run: the run JSON plus where it is kept."""
     run, portfolio = runs.get_run(session=session, run_id=run_id)
     approved = runs.approved_run_pk(session=session, portfolio=portfolio) == run.pk
+    # A run never changes; only whether it is the plan of record does.
+    response.headers["ETag"] = f'"{run.result_sha256[:32]}.{int(approved)}"'
     return runs.run_public(run, approved=approved)
 
 
