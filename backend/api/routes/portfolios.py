@@ -126,7 +126,7 @@ def read_document(
     *, session: SessionDep, _caller: CallerDep, response: Response, portfolio_id: PortfolioId
 ) -> Any:
     """Export the portfolio as a document (import it again to get the same portfolio)."""
-    portfolio = crud.get_portfolio(session=session, portfolio_id=portfolio_id)
+    portfolio = crud.get_portfolio(session=session, portfolio_id=portfolio_id, consistent=True)
     document = crud.export_document(session=session, portfolio=portfolio)
     response.headers["ETag"] = crud.etag(portfolio)
     response.headers["Content-Disposition"] = f'attachment; filename="{portfolio.id}.json"'

@@ -49,7 +49,7 @@ def create_run(
     payload = {"portfolio_id": portfolio_id, **body.model_dump(mode="json", exclude_unset=True)}
 
     def create() -> idempotency.Created:
-        portfolio = crud.get_portfolio(session=session, portfolio_id=portfolio_id)
+        portfolio = crud.get_portfolio(session=session, portfolio_id=portfolio_id, consistent=True)
         prepared = runs.prepare(session=session, portfolio=portfolio, request=body)
         # The solver runs outside a transaction: nothing is locked while it works.
         session.commit()
