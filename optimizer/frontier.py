@@ -26,7 +26,7 @@ from optimizer.solve import (
     Solution,
     approximation,
     clipped,
-    columns_of,
+    default_solver,
     read_solution,
     silence_highs_banner,
     solve_built,
@@ -85,7 +85,6 @@ class _Resolver:
     """Re-solves a built model on its HiGHS instance after bound or objective changes."""
 
     built: BuiltModel
-    columns: dict[int, int]
 
     @property
     def highs(self) -> highspy.Highs:
@@ -102,7 +101,7 @@ class _Resolver:
         self.highs.run()
         if self.highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
             return None
-        return read_solution(self.built, self.columns, time.perf_counter() - start)
+        return read_solution(self.built, time.perf_counter() - start)
 
 
 def budget_levels(
@@ -139,11 +138,11 @@ def frontier(
     built = build_model(problem)
     # warm re-solves need a basis: simplex throughout (a crossover would give one too,
     # but each later interior point solve would start from scratch)
-    status, first = solve_built(built, solver or pulp.HiGHS(msg=False))
+    status, first = solve_built(built, solver or default_solver(built, simplex=True))
     solves = 1
     if first is None and status not in (pulp.LpSolveStatus.Infeasible,):
         raise RuntimeError(f"the solver ended with status {status.name}")
-    resolver = _Resolver(built, columns_of(built))
+    resolver = _Resolver(built)
     highs = resolver.highs
     highs.setOptionValue("solver", "simplex")
     highs.setOptionValue("presolve", "off")
@@ -232,14 +231,13 @@ def _knee(
     """Spend of the max_net_value optimum with an unlimited budget."""
     highs = resolver.highs
     n_cols = highs.getNumCol()
-    columns = resolver.columns
     cost = np.zeros(n_cols)
     weights = [journey.priority * journey.value / built.scale for journey in problem.journeys]
     for j, w in enumerate(weights):
-        cost[columns[built.experience[j].id]] = w
+        cost[built.experience[j].id] = w
     penalty = 1.0 + TIE_BREAK * max(sum(weights), 1.0)
     for x in built.spend.values():
-        cost[columns[x.id]] = -penalty
+        cost[x.id] = -penalty
     highs.changeColsCost(n_cols, np.arange(n_cols, dtype=np.int32), cost)
     highs.changeRowBounds(built.budget_row, -highspy.kHighsInf, highspy.kHighsInf)
     solution = resolver.run()
@@ -255,9 +253,8 @@ def _least_budget_for(
     """Least money at which the optimum is worth `target` (weighted): min spend subject to
     the value. Department caps still apply unless pooled; the budget does not."""
     highs = resolver.highs
-    columns = resolver.columns
     n_cols = highs.getNumCol()
-    experience = [columns[built.experience[j].id] for j in range(len(problem.journeys))]
+    experience = [built.experience[j].id for j in range(len(problem.journeys))]
     weights = [journey.priority * journey.value / built.scale for journey in problem.journeys]
     highs.addRow(
         target / built.scale,
@@ -268,7 +265,7 @@ def _least_budget_for(
     )
     cost = np.zeros(n_cols)
     for x in built.spend.values():
-        cost[columns[x.id]] = -1.0  # maximize -spend: the sense stays as built
+        cost[x.id] = -1.0  # maximize -spend: the sense stays as built
     highs.changeColsCost(n_cols, np.arange(n_cols, dtype=np.int32), cost)
     solution = resolver.run()
     if solution is None:
