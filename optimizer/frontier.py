@@ -88,7 +88,7 @@ class _Resolver:
 
     @property
     def highs(self) -> highspy.Highs:
-        return self.built.prob.solverModel
+        return self.built.highs
 
     def set_budget(self, budget: float) -> None:
         assert self.built.budget_row is not None
@@ -239,6 +239,7 @@ def _knee(
     for x in built.spend.values():
         cost[x.id] = -penalty
     highs.changeColsCost(n_cols, np.arange(n_cols, dtype=np.int32), cost)
+    assert built.budget_row is not None
     highs.changeRowBounds(built.budget_row, -highspy.kHighsInf, highspy.kHighsInf)
     solution = resolver.run()
     if solution is None:

@@ -58,6 +58,7 @@ third of a row's build time; every other constraint is named.
 
 from dataclasses import dataclass, field
 
+import highspy
 import numpy as np
 import pulp
 
@@ -136,6 +137,13 @@ class BuiltModel:
         arrays.row_upper.append(rhs if sense == LE else INF)
         self.rows += 1
         return row
+
+    @property
+    def highs(self) -> highspy.Highs:
+        """The HiGHS instance PuLP solved this model with."""
+        highs = self.prob.solverModel
+        assert highs is not None, "solve the model first"
+        return highs
 
     def eff(self, t: int) -> pulp.LpVariable:
         return self.effective.get(t, self.quality[t])

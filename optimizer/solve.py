@@ -15,6 +15,7 @@ import ctypes
 import os
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import highspy
 import numpy as np
@@ -46,13 +47,14 @@ class ArrayHiGHS(pulp.HiGHS):
     over PuLP's rows, and no per-row copy of the duals back into PuLP (solve.py reads them
     from HiGHS as arrays)."""
 
-    def __init__(self, arrays: ModelArrays, **options: object) -> None:
+    def __init__(self, arrays: ModelArrays, **options: Any) -> None:
         super().__init__(**options)
         self.arrays = arrays
 
     def buildSolverModel(self, lp: pulp.LpProblem) -> None:  # noqa: N802 - PuLP's name
         a = self.arrays
         highs = lp.solverModel
+        assert highs is not None
         n_cols = len(a.col_lower)
         empty = np.zeros(0, dtype=np.int32)
         assert a.col_cost is not None
@@ -79,6 +81,7 @@ class ArrayHiGHS(pulp.HiGHS):
         )
 
     def findSolutionValues(self, lp: pulp.LpProblem) -> tuple[int, bool]:  # noqa: N802
+        assert lp.solverModel is not None
         status = lp.solverModel.getModelStatus()
         optimal = status == highspy.HighsModelStatus.kOptimal
         return _STATUS.get(status, pulp.LpSolveStatus.Undefined), optimal
@@ -98,10 +101,10 @@ _STATUS = {
 
 def solver_options(
     *, time_limit: float | None = None, rows: int = 0, simplex: bool = False
-) -> dict[str, object]:
+) -> dict[str, Any]:
     """HiGHS in process, quiet. Dual simplex for small models (exact vertices, cheap warm
     starts); interior point with crossover for large ones unless `simplex`."""
-    options: dict[str, object] = {"msg": False, "timeLimit": time_limit}
+    options: dict[str, Any] = {"msg": False, "timeLimit": time_limit}
     if rows >= LARGE_MODEL_ROWS and not simplex:
         options["solver"] = "ipm"
     return options
@@ -157,7 +160,7 @@ class Solution:
 def read_solution(built: BuiltModel, seconds: float) -> Solution:
     """The solution of the model's HiGHS instance. Every variable of the model is used, so
     PuLP hands them all to HiGHS in id order: column j is variable id j."""
-    highs = built.prob.solverModel
+    highs = built.highs
     assert highs.getNumCol() == len(built.arrays.col_lower)
     solution = highs.getSolution()
     values = solution.col_value
@@ -340,7 +343,7 @@ def solve(
     silo = evaluate_allocation(problem, silo_allocation(silo_problem))
     baseline_problems = (violations(problem, current), violations(problem, silo))
     duals = duals_of(built, problem, solution, evaluation)
-    highs = built.prob.solverModel
+    highs = built.highs
     info = SolverInfo(
         name="HiGHS",
         status="Optimal",

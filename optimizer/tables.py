@@ -33,7 +33,7 @@ def safe_cell(value: object) -> object:
     return value
 
 
-def _grid(header: Sequence[str], rows: list[Sequence[str]], right: set[int]) -> list[str]:
+def _grid(header: Sequence[str], rows: Sequence[Sequence[str]], right: set[int]) -> list[str]:
     widths = [len(h) for h in header]
     for row in rows:
         widths = [max(w, len(c)) for w, c in zip(widths, row, strict=True)]
