@@ -150,9 +150,11 @@ def frontier(
     highs.setOptionValue("simplex_dual_edge_weight_strategy", 1)
     solves = 1
 
-    def point_at(budget: float, solution: Solution | None = None) -> FrontierPoint:
+    def point_at(
+        budget: float, solution: Solution | None = None, *, solved: bool = False
+    ) -> FrontierPoint:
         nonlocal solves
-        if solution is None:
+        if not solved:
             resolver.set_budget(budget)
             solution = resolver.run()
             solves += 1
@@ -185,7 +187,7 @@ def frontier(
             approximation_gap=gap,
         )
 
-    computed = [point_at(budgets[0], first)] + [point_at(b) for b in budgets[1:]]
+    computed = [point_at(budgets[0], first, solved=True)] + [point_at(b) for b in budgets[1:]]
     filled = []
     for i, point in enumerate(computed):
         nxt = computed[i + 1] if i + 1 < len(computed) else None
