@@ -276,6 +276,7 @@ def delete_portfolio(*, session: Session, portfolio: Portfolio, caller: Caller) 
         entity_id=portfolio.id,
         before=before,
     )
+    session.flush()  # the audit event first: it outlives the portfolio
     session.exec(sa.delete(Portfolio).where(col(Portfolio.pk) == portfolio.pk))  # type: ignore[call-overload]
     session.expunge_all()
 
