@@ -209,9 +209,7 @@ class Touchpoint(Strict):
     @model_validator(mode="after")
     def _spend_range(self) -> "Touchpoint":
         if self.min_spend > self.max_spend:
-            raise ValueError(
-                f"min_spend {self.min_spend:g} is above max_spend {self.max_spend:g}"
-            )
+            raise ValueError(f"min_spend {self.min_spend:g} is above max_spend {self.max_spend:g}")
         return self
 
 
@@ -381,7 +379,9 @@ def _unique_ids(items: list[Any], kind: str) -> list[Problem]:
     for i, item in enumerate(items):
         if item.id in seen:
             problems.append(
-                Problem(f"{kind}[{i}].id", f"duplicate id '{item.id}' (also {kind}[{seen[item.id]}])")
+                Problem(
+                    f"{kind}[{i}].id", f"duplicate id '{item.id}' (also {kind}[{seen[item.id]}])"
+                )
             )
         else:
             seen[item.id] = i
@@ -424,7 +424,6 @@ def _reference_problems(doc: PortfolioDocument) -> list[Problem]:
     departments = {d.id for d in doc.departments}
     personas = {p.id for p in doc.personas}
     touchpoints = {t.id: t for t in doc.touchpoints}
-    journeys = {j.id for j in doc.journeys}
 
     for i, tp in enumerate(doc.touchpoints):
         if tp.department not in departments:
@@ -456,9 +455,7 @@ def _reference_problems(doc: PortfolioDocument) -> list[Problem]:
         requires.setdefault(dep.touchpoint, []).append(dep.requires)
     cycle = find_cycle(requires)
     if cycle:
-        problems.append(
-            Problem("dependencies", "dependencies form a cycle: " + " -> ".join(cycle))
-        )
+        problems.append(Problem("dependencies", "dependencies form a cycle: " + " -> ".join(cycle)))
 
     for i, journey in enumerate(doc.journeys):
         path = f"journeys[{i}]"
@@ -569,7 +566,13 @@ def parse_text(text: str, *, name: str = "<document>") -> Any:
             return json.loads(text)
         except json.JSONDecodeError as error:
             raise DocumentError(
-                [Problem("", f"{name}: invalid JSON at line {error.lineno}, column {error.colno}: {error.msg}")]
+                [
+                    Problem(
+                        "",
+                        f"{name}: invalid JSON at line {error.lineno}, "
+                        f"column {error.colno}: {error.msg}",
+                    )
+                ]
             ) from None
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:

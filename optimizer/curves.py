@@ -1,0 +1,160 @@
+"""Response curves: exact evaluation, and the lines the linear program uses.
+
+A curve q(x) is concave and nondecreasing, so on an interval [lower, upper] it equals the
+minimum of the lines through its pieces:
+
+- `points`: the lines through consecutive points (exact), plus the flat line after the
+  last point;
+- saturating q(x) = base + A x / (x + h), A = max - base: chords between breakpoints. A
+  chord lies below the curve (the model never promises quality the curve does not give);
+  the parallel tangent, the chord shifted up by `delta`, lies above it everywhere. The
+  model solves on chords (a lower bound) and the tangents give the upper bound that the
+  reported approximation gap is measured against.
+
+Breakpoints of a saturating curve equidistribute the chord error: the error of a chord of
+length l is about |q''| l^2 / 8 with |q''| = 2 A h / (x + h)^3, so equal steps in
+s = (x + h)^(-1/2) give segments of equal error.
+"""
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from optimizer.problem import Curve
+
+DEFAULT_TOLERANCE = 2.5e-4
+"""Chord error (in quality) the first breakpoints aim at."""
+
+
+@dataclass(frozen=True, slots=True)
+class Lines:
+    """q <= intercept[k] + slope[k] * x for every k; `delta[k]` lifts chord k to its tangent."""
+
+    slopes: tuple[float, ...]
+    intercepts: tuple[float, ...]
+    deltas: tuple[float, ...]
+    breakpoints: tuple[float, ...]
+    """Spends where the lines change (saturating curves only; refinement splits these)."""
+
+    def __len__(self) -> int:
+        return len(self.slopes)
+
+
+def evaluate(curve: Curve, x: float) -> float:
+    """The curve's quality at spend x (flat after the last point)."""
+    if curve.points is not None:
+        pts = curve.points
+        if x >= pts[-1][0]:
+            return pts[-1][1]
+        for (s0, q0), (s1, q1) in zip(pts, pts[1:], strict=False):
+            if x <= s1:
+                return q0 + (q1 - q0) * (x - s0) / (s1 - s0)
+        return pts[-1][1]
+    x = max(x, 0.0)
+    return curve.base + (curve.top - curve.base) * x / (x + curve.half_spend)
+
+
+def evaluate_many(curves: Sequence[Curve], spends: Sequence[float]) -> np.ndarray:
+    return np.array([evaluate(c, x) for c, x in zip(curves, spends, strict=True)])
+
+
+def slope_at(curve: Curve, x: float) -> float:
+    """The right derivative dq/dx at x (0 after the last point)."""
+    if curve.points is not None:
+        pts = curve.points
+        for (s0, q0), (s1, q1) in zip(pts, pts[1:], strict=False):
+            if x < s1:
+                return (q1 - q0) / (s1 - s0)
+        return 0.0
+    a, h = curve.top - curve.base, curve.half_spend
+    return a * h / (max(x, 0.0) + h) ** 2
+
+
+def _point_lines(curve: Curve, lower: float, upper: float) -> Lines:
+    pts = curve.points
+    assert pts is not None
+    slopes: list[float] = []
+    intercepts: list[float] = []
+    for (s0, q0), (s1, q1) in zip(pts, pts[1:], strict=False):
+        if s1 <= lower or s0 >= upper:
+            continue
+        slope = (q1 - q0) / (s1 - s0)
+        slopes.append(slope)
+        intercepts.append(q0 - slope * s0)
+    if upper > pts[-1][0] or not slopes:
+        slopes.append(0.0)
+        intercepts.append(pts[-1][1] if upper > pts[-1][0] else evaluate(curve, upper))
+    n = len(slopes)
+    return Lines(tuple(slopes), tuple(intercepts), (0.0,) * n, ())
+
+
+def saturating_breakpoints(
+    curve: Curve, lower: float, upper: float, tolerance: float
+) -> list[float]:
+    """Breakpoints from lower to upper whose chords stay about `tolerance` below the curve."""
+    a, h = curve.top - curve.base, curve.half_spend
+    s_low, s_up = (lower + h) ** -0.5, (upper + h) ** -0.5
+    integral = math.sqrt(2 * a * h) * 2 * (s_low - s_up)
+    n = max(1, math.ceil(integral / math.sqrt(8 * tolerance)))
+    points = [lower]
+    for i in range(1, n):
+        s = s_low - (s_low - s_up) * i / n
+        points.append(s**-2 - h)
+    points.append(upper)
+    return points
+
+
+def chord_lines(curve: Curve, breakpoints: Sequence[float]) -> Lines:
+    """Chords of a saturating curve between consecutive breakpoints, with tangent lifts."""
+    a, h = curve.top - curve.base, curve.half_spend
+    slopes: list[float] = []
+    intercepts: list[float] = []
+    deltas: list[float] = []
+    for s0, s1 in zip(breakpoints, breakpoints[1:], strict=False):
+        q0, q1 = evaluate(curve, s0), evaluate(curve, s1)
+        slope = (q1 - q0) / (s1 - s0)
+        intercept = q0 - slope * s0
+        if slope > 0:
+            # the tangent parallel to the chord touches the curve where q'(c) = slope
+            c = min(max(math.sqrt(a * h / slope) - h, s0), s1)
+            delta = max(0.0, evaluate(curve, c) - (intercept + slope * c))
+        else:
+            delta = 0.0
+        slopes.append(slope)
+        intercepts.append(intercept)
+        deltas.append(delta)
+    return Lines(tuple(slopes), tuple(intercepts), tuple(deltas), tuple(breakpoints))
+
+
+def lines_for(
+    curve: Curve,
+    lower: float,
+    upper: float,
+    *,
+    tolerance: float = DEFAULT_TOLERANCE,
+    breakpoints: Sequence[float] | None = None,
+) -> Lines:
+    """The lines whose minimum is the curve (points) or its chord approximation
+    (saturating) on [lower, upper]. A fixed spend (lower == upper) gives one flat line."""
+    if upper <= lower:
+        q = evaluate(curve, lower)
+        return Lines((0.0,), (q,), (0.0,), ())
+    if curve.points is not None:
+        return _point_lines(curve, lower, upper)
+    if curve.top <= curve.base:
+        return Lines((0.0,), (curve.base,), (0.0,), ())
+    if breakpoints is None:
+        breakpoints = saturating_breakpoints(curve, lower, upper, tolerance)
+    return chord_lines(curve, breakpoints)
+
+
+def refine(breakpoints: Sequence[float], segments: Sequence[int], curve: Curve) -> list[float]:
+    """Split the given segments in two (at their midpoint in s = (x + h)^(-1/2))."""
+    h = curve.half_spend
+    out = list(breakpoints)
+    for k in sorted(set(segments), reverse=True):
+        s0, s1 = (out[k] + h) ** -0.5, (out[k + 1] + h) ** -0.5
+        out.insert(k + 1, ((s0 + s1) / 2) ** -2 - h)
+    return out

@@ -1,0 +1,151 @@
+"""Why a scenario is infeasible, in money and quality: an elastic re-solve.
+
+The model is rebuilt with slack on the constraints a planner can change: the total budget
+and department caps (money slack) and journey floors (quality slack). Bounds, locks and
+excludes stay hard (they are the planner's explicit choices; a lock outside its range is
+already refused by the document validator).
+
+Phase 1 minimizes the total floor shortfall with unlimited money: a floor is relaxed only
+if no money can reach it (max spends, locks, excludes, critical touchpoints hold it
+down). Phase 2 keeps that shortfall and minimizes the money missing. Every constraint
+with slack is a conflict; floors whose rows carry a dual in phase 2 are the ones the
+missing money is for.
+"""
+
+import pulp
+
+from optimizer.model import build_model
+from optimizer.problem import PortfolioProblem
+from optimizer.result import Conflict
+
+ZERO = 1e-7
+
+
+def _money(x: float) -> str:
+    return f"{x:,.0f}"
+
+
+def diagnose(problem: PortfolioProblem, solver: pulp.LpSolver) -> list[Conflict]:
+    """The constraints an infeasible scenario has to relax, each with its shortfall."""
+    built = build_model(problem)
+    prob, scale = built.prob, built.scale
+    constraints = {c.id: c for c in prob.constraints()}
+
+    money_slack: dict[str, pulp.LpVariable] = {}
+    if built.budget_row is not None:
+        s = money_slack["budget"] = prob.add_variable("slack_budget", 0, None)
+        constraints[built.budget_row].set_coefficient(s, -1.0)
+    for d, row in built.department_rows.items():
+        s = money_slack[f"department:{d}"] = prob.add_variable(f"slack_department_{d}", 0, None)
+        constraints[row].set_coefficient(s, -1.0)
+    floor_slack: dict[int, pulp.LpVariable] = {}
+    for j, row in built.floor_rows.items():
+        f = floor_slack[j] = prob.add_variable(f"slack_floor_{j}", 0, 1)
+        constraints[row].set_coefficient(f, 1.0)
+
+    prob.sense = pulp.LpMinimize
+    floor_total = pulp.lpSum_vars(floor_slack.values()) if floor_slack else None
+    if floor_total is not None:
+        prob.setObjective(floor_total)
+        _solve(prob, solver)
+        shortfall = sum(v.varValue or 0.0 for v in floor_slack.values())
+        prob.addConstraint(floor_total <= shortfall + ZERO, "floor_shortfall")
+    money_total = pulp.lpSum_vars(money_slack.values()) if money_slack else None
+    if money_total is not None:
+        prob.setObjective(money_total)
+        _solve(prob, solver)
+
+    related_floors = [
+        j
+        for j, row in built.floor_rows.items()
+        if abs(constraints[row].pi or 0.0) > ZERO and (floor_slack[j].varValue or 0.0) <= ZERO
+    ]
+    floors = [(problem.journeys[j].id, problem.journeys[j].floor or 0.0) for j in related_floors]
+
+    conflicts: list[Conflict] = []
+    for key, var in money_slack.items():
+        missing = (var.varValue or 0.0) * scale
+        if missing <= ZERO * max(scale, 1.0):
+            continue
+        if key == "budget":
+            fixed = sum(tp.lower for tp in problem.touchpoints)
+            conflicts.append(
+                _money_conflict(
+                    "budget",
+                    missing,
+                    f"the total budget of {_money(problem.budget)}",
+                    fixed,
+                    problem.budget,
+                    floors,
+                )
+            )
+        else:
+            d = int(key.split(":")[1])
+            dept = problem.departments[d]
+            cap = dept.cap or 0.0
+            fixed = sum(problem.touchpoints[t].lower for t in problem.members[d])
+            conflicts.append(
+                _money_conflict(
+                    f"department:{dept.id}",
+                    missing,
+                    f"the {dept.id} budget (cap {_money(cap)})",
+                    fixed,
+                    cap,
+                    floors,
+                )
+            )
+    for j, var in floor_slack.items():
+        short = var.varValue or 0.0
+        if short <= 1e-6:
+            continue
+        journey = problem.journeys[j]
+        assert journey.floor is not None
+        best = journey.floor - short
+        conflicts.append(
+            Conflict(
+                constraint=f"floor:{journey.id}",
+                shortfall=short,
+                unit="quality",
+                message=(
+                    f"floor {journey.floor:.2f} on journey {journey.id} is out of reach: at most "
+                    f"{best:.3f} even with unlimited budget (max spends, locks, excludes and "
+                    "critical touchpoints hold it down)"
+                ),
+                related=[],
+            )
+        )
+    return conflicts
+
+
+def _money_conflict(
+    constraint: str,
+    missing: float,
+    what: str,
+    fixed: float,
+    limit: float,
+    floors: list[tuple[str, float]],
+) -> Conflict:
+    related = [f"floor:{journey}" for journey, _ in floors]
+    if len(floors) == 1:
+        journey, floor = floors[0]
+        message = f"floor {floor:.2f} on journey {journey} needs {_money(missing)} more in {what}"
+    elif floors:
+        names = ", ".join(f"{journey} ({floor:.2f})" for journey, floor in floors)
+        message = f"floors on journeys {names} need {_money(missing)} more in {what}"
+    elif fixed > limit:
+        message = f"locked and minimum spends ({_money(fixed)}) exceed {what} by {_money(missing)}"
+    else:
+        message = f"{what} needs {_money(missing)} more"
+    if fixed > limit:
+        related.append("min_spend_and_locks")
+        if floors:
+            message += f" (locked and minimum spends alone are {_money(fixed)})"
+    return Conflict(
+        constraint=constraint, shortfall=missing, unit="money", message=message, related=related
+    )
+
+
+def _solve(prob: pulp.LpProblem, solver: pulp.LpSolver) -> None:
+    stats = prob.solve(solver)
+    if stats.status != pulp.LpSolveStatus.Optimal:
+        raise RuntimeError(f"the elastic re-solve ended with status {stats.status_str}")

@@ -1,0 +1,216 @@
+"""Run results for people (a text report) and for spreadsheets (CSV)."""
+
+import csv
+import io
+from collections.abc import Sequence
+
+from optimizer.result import RunResult
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def money(x: float) -> str:
+    return f"{x:,.0f}"
+
+
+def signed(x: float) -> str:
+    return f"{x:+,.0f}" if round(x) != 0 else "0"
+
+
+def percent(part: float, whole: float) -> str:
+    return f"{part / whole * 100:+.1f} %" if whole else "n/a"
+
+
+def safe_cell(value: object) -> object:
+    """Neutralise spreadsheet formulas in text cells (CSV/XLSX injection)."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
+def _grid(header: Sequence[str], rows: list[Sequence[str]], right: set[int]) -> list[str]:
+    widths = [len(h) for h in header]
+    for row in rows:
+        widths = [max(w, len(c)) for w, c in zip(widths, row, strict=True)]
+
+    def line(cells: Sequence[str]) -> str:
+        parts = [
+            c.rjust(w) if i in right else c.ljust(w)
+            for i, (c, w) in enumerate(zip(cells, widths, strict=True))
+        ]
+        return "  " + "  ".join(parts).rstrip()
+
+    return [line(header), line(["-" * w for w in widths]), *(line(r) for r in rows)]
+
+
+def run_table(result: RunResult, *, portfolio_name: str | None = None) -> str:
+    cur = result.currency
+    p = result.portfolio
+    scenario = result.scenario
+    title = portfolio_name or result.portfolio_id
+    label = f"scenario {scenario.id} ({scenario.name})" if scenario.id else scenario.name
+    pooled = "pooled" if scenario.pooled else "department caps apply"
+    out = [f"{title}: {label}", f"mode {result.mode}, {pooled}, status {result.status.upper()}", ""]
+
+    if result.status != "optimal":
+        out.append("The scenario cannot be met. What would have to give:")
+        for conflict in result.conflicts:
+            out.append(f"  - {conflict.message}")
+        cur_b = result.baselines.current
+        out += [
+            "",
+            f"  Current allocation: value {money(cur_b.value)} {cur}, "
+            f"spend {money(cur_b.spend)} {cur}",
+        ]
+        return "\n".join(out) + "\n"
+
+    current = result.baselines.current
+    silo = result.baselines.silo
+    headline = [
+        (
+            "Portfolio value",
+            f"{money(p.value)} {cur}",
+            f"current {money(current.value)} ({percent(p.value - current.value, current.value)})",
+        ),
+        ("Spend", f"{money(p.spend)} {cur}", f"of budget {money(p.budget)}"),
+        (
+            "Unallocated",
+            f"{money(p.unallocated)} {cur}",
+            "creates no value where it could go" if p.unallocated > 0.5 else "",
+        ),
+        (
+            "Price of silos",
+            f"{money(result.price_of_silos)} {cur}",
+            f"silo allocation worth {money(silo.weighted_value)} (weighted)",
+        ),
+        (
+            "Value of one more",
+            f"{result.shadow_prices.budget:,.2f} {cur}",
+            f"per {cur} of total budget",
+        ),
+    ]
+    if p.weighted_value != p.value:
+        headline.insert(
+            1, ("Weighted value", f"{money(p.weighted_value)} {cur}", "priorities applied")
+        )
+    width = max(len(h[0]) for h in headline)
+    vwidth = max(len(h[1]) for h in headline)
+    for name, value, note in headline:
+        out.append(f"  {name.ljust(width)}  {value.rjust(vwidth)}   {note}".rstrip())
+
+    out += ["", "Touchpoints (by spend)"]
+    rows = [
+        [
+            t.id,
+            t.department,
+            money(t.spend),
+            signed(t.change),
+            f"{t.quality:.2f}",
+            f"{t.marginal_value:,.2f}",
+            t.reason,
+        ]
+        for t in sorted(result.touchpoints, key=lambda t: -t.spend)
+    ]
+    out += _grid(
+        ["touchpoint", "department", "spend", "change", "quality", "marginal", "reason"],
+        rows,
+        {2, 3, 4, 5},
+    )
+
+    out += ["", "Journeys (by value)"]
+    rows = [
+        [
+            j.id,
+            f"{j.quality:.3f}",
+            f"{j.current_quality:.3f}",
+            money(j.value),
+            money(j.attributed_cost),
+            f"{j.value_per_cost:,.1f}" if j.value_per_cost is not None else "-",
+            f"{j.floor:.2f}" if j.floor is not None else "",
+            (j.limited_by or "") + (" (critical)" if j.limited_by_critical else ""),
+        ]
+        for j in sorted(result.journeys, key=lambda j: -j.value)
+    ]
+    out += _grid(
+        ["journey", "quality", "current", "value", "cost", "value/cost", "floor", "limited by"],
+        rows,
+        {1, 2, 3, 4, 5, 6},
+    )
+
+    out += ["", "Departments"]
+    rows = [
+        [
+            d.id,
+            money(d.spend),
+            money(d.current_spend),
+            (money(d.cap) if d.cap is not None else "-")
+            + ("" if d.cap_applies or d.cap is None else " (pooled)"),
+            f"{d.shadow_price:,.2f}",
+        ]
+        for d in sorted(result.departments, key=lambda d: -d.spend)
+    ]
+    out += _grid(["department", "spend", "current", "cap", "shadow price"], rows, {1, 2, 3, 4})
+
+    floors = {k: v for k, v in result.shadow_prices.floors.items() if v > 0}
+    if floors:
+        out += ["", "Floors that cost value (per +0.01 of the floor)"]
+        out += [
+            f"  {k}: {money(v)} {cur}" for k, v in sorted(floors.items(), key=lambda kv: -kv[1])
+        ]
+    out += ["", f"Binding: {', '.join(result.binding) if result.binding else 'nothing'}"]
+    s = result.solver
+    out.append(
+        f"Solver: {s.name} {s.status}, {s.total_seconds:.2f} s (build {s.build_seconds:.2f} s, "
+        f"solve {s.solve_seconds:.2f} s), {s.variables} variables, {s.constraints} constraints, "
+        f"approximation gap {s.approximation_gap * 100:.3f} %"
+    )
+    return "\n".join(out) + "\n"
+
+
+ALLOCATION_COLUMNS = [
+    "touchpoint",
+    "name",
+    "department",
+    "channel",
+    "current_spend",
+    "spend",
+    "change",
+    "min_spend",
+    "max_spend",
+    "quality",
+    "current_quality",
+    "marginal_value",
+    "reason",
+    "journeys",
+]
+
+
+def allocation_rows(result: RunResult) -> list[list[object]]:
+    return [
+        [
+            t.id,
+            t.name,
+            t.department,
+            t.channel,
+            t.current_spend,
+            t.spend,
+            t.change,
+            t.min_spend,
+            t.max_spend,
+            t.quality,
+            t.current_quality,
+            t.marginal_value,
+            t.reason,
+            " ".join(t.journeys),
+        ]
+        for t in result.touchpoints
+    ]
+
+
+def allocation_csv(result: RunResult) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(ALLOCATION_COLUMNS)
+    for row in allocation_rows(result):
+        writer.writerow([safe_cell(c) for c in row])
+    return buffer.getvalue()

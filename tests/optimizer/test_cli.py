@@ -1,0 +1,159 @@
+"""The command line as a user runs it: a real process, its output and exit status."""
+
+import csv
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from optimizer.result import RunResult
+
+JOURNEYFOLIO = str(Path(sys.executable).with_name("journeyfolio"))
+
+DOC: dict[str, Any] = {
+    "format": "journeyfolio/v1",
+    "id": "cli-test",
+    "name": "CLI test",
+    "currency": "EUR",
+    "budget": 10,
+    "departments": [{"id": "d", "name": "D", "budget": 5}],
+    "personas": [{"id": "p", "name": "P"}],
+    "touchpoints": [
+        {
+            "id": "t",
+            "name": '=HYPERLINK("x")',
+            "department": "d",
+            "channel": "web",
+            "current_spend": 2,
+            "max_spend": 10,
+            "curve": {"points": [[0, 0], [10, 1]]},
+        }
+    ],
+    "journeys": [
+        {"id": "j", "name": "J", "persona": "p", "value": 100, "touchpoints": [{"touchpoint": "t"}]}
+    ],
+    "scenarios": [
+        {"id": "needs-more", "name": "Needs more", "floors": {"j": 0.8}},
+        {"id": "pooled", "name": "Pooled", "pooled": True},
+    ],
+}
+
+
+def cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [JOURNEYFOLIO, *args], capture_output=True, text=True, timeout=120, check=False
+    )
+
+
+@pytest.fixture
+def doc_file(tmp_path: Path) -> Path:
+    path = tmp_path / "portfolio.yaml"
+    path.write_text(yaml.safe_dump(DOC))
+    return path
+
+
+def test_optimize_json_is_exactly_the_run_json(doc_file: Path) -> None:
+    proc = cli("optimize", str(doc_file), "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    run = RunResult.model_validate_json(proc.stdout)  # nothing else on standard output
+    assert run.status == "optimal"
+    assert run.portfolio.spend == pytest.approx(5)  # the department cap binds
+    assert run.binding == ["department:d"]
+    data = json.loads(proc.stdout)
+    for key in (
+        "format",
+        "portfolio_id",
+        "scenario_id",
+        "status",
+        "mode",
+        "currency",
+        "portfolio",
+        "touchpoints",
+        "journeys",
+        "departments",
+        "shadow_prices",
+        "baselines",
+        "price_of_silos",
+        "binding",
+        "conflicts",
+        "solver",
+    ):
+        assert key in data
+
+
+def test_overrides_on_the_command_line(doc_file: Path) -> None:
+    proc = cli("optimize", str(doc_file), "-f", "json", "--pooled", "--budget", "8")
+    assert proc.returncode == 0, proc.stderr
+    run = json.loads(proc.stdout)
+    assert run["portfolio"]["spend"] == pytest.approx(8)
+    assert run["scenario"]["pooled"] is True
+    proc = cli("optimize", str(doc_file), "-f", "json", "--scenario", "pooled", "--departmental")
+    assert json.loads(proc.stdout)["portfolio"]["spend"] == pytest.approx(5)
+
+
+def test_infeasible_exits_3_and_still_prints_the_json(doc_file: Path) -> None:
+    proc = cli("optimize", str(doc_file), "--scenario", "needs-more", "--format", "json")
+    assert proc.returncode == 3
+    run = json.loads(proc.stdout)
+    assert run["status"] == "infeasible"
+    assert run["conflicts"][0]["constraint"] == "department:d"
+    assert run["conflicts"][0]["shortfall"] == pytest.approx(3)
+
+
+def test_infeasible_table_says_what_would_have_to_give(doc_file: Path) -> None:
+    proc = cli("optimize", str(doc_file), "--scenario", "needs-more")
+    assert proc.returncode == 3
+    assert "floor 0.80 on journey j needs 3 more in the d budget" in proc.stdout
+
+
+def test_table_leads_with_the_headline(doc_file: Path) -> None:
+    proc = cli("optimize", str(doc_file))
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert lines[0] == "CLI test: Portfolio as planned"
+    headline = "\n".join(lines[:9])
+    for label in ("Portfolio value", "Spend", "Unallocated", "Price of silos"):
+        assert label in headline
+    assert "50 EUR" in headline  # value 100 * 0.5, money formatted
+
+
+def test_csv_neutralises_formulas(doc_file: Path) -> None:
+    proc = cli("optimize", str(doc_file), "--format", "csv")
+    assert proc.returncode == 0, proc.stderr
+    rows = list(csv.DictReader(io.StringIO(proc.stdout)))
+    assert rows[0]["touchpoint"] == "t"
+    assert rows[0]["name"] == '\'=HYPERLINK("x")'
+    assert float(rows[0]["spend"]) == pytest.approx(5)
+
+
+def test_invalid_document_exits_2_naming_the_path(tmp_path: Path) -> None:
+    bad = dict(DOC, touchpoints=[dict(DOC["touchpoints"][0], wieght=2)])
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump(bad))
+    proc = cli("optimize", str(path))
+    assert proc.returncode == 2
+    assert proc.stdout == ""
+    assert "error: touchpoints[0].wieght: unknown key" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    proc = cli("validate", str(path))
+    assert proc.returncode == 2
+    assert "touchpoints[0].wieght: unknown key" in proc.stderr
+
+
+def test_bad_arguments_exit_2(doc_file: Path) -> None:
+    assert cli("optimize", str(doc_file), "--scenario", "nope").returncode == 2
+    assert "unknown scenario 'nope'" in cli("optimize", str(doc_file), "-s", "nope").stderr
+    assert cli("optimize", str(doc_file), "--mode", "max_fun").returncode == 2
+    assert cli("optimize", str(doc_file), "--budget", "-5").returncode == 2
+    assert cli("optimize", str(doc_file.with_name("missing.yaml"))).returncode == 2
+
+
+def test_validate_accepts_a_good_document(doc_file: Path) -> None:
+    proc = cli("validate", str(doc_file))
+    assert proc.returncode == 0
+    assert "valid (1 touchpoints, 1 journeys, 2 scenarios)" in proc.stdout
