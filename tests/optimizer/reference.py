@@ -1,8 +1,8 @@
-"""An independent reference for the optimizer's model (shared/DOMAIN.md), on scipy's HiGHS.
+"""An independent reference for the optimizer's model (shared/DOMAIN.md), on HiGHS directly.
 
-This module shares nothing with optimizer.curves/model/solve/baselines: it reads the resolved
-scenario (optimizer.problem, plain data) and builds its own matrices for
-``scipy.optimize.linprog(method="highs")``.
+This module shares nothing with optimizer.curves/model/solve/baselines and uses no PuLP: it
+reads the resolved scenario (optimizer.problem, plain data), builds its own sparse matrices
+(scipy.sparse) and hands them to HiGHS through highspy's array API (HighsLp).
 
 The linear program, for touchpoints t, journeys j, departments d::
 
@@ -31,9 +31,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
+import highspy
 import numpy as np
 from scipy import sparse
-from scipy.optimize import linprog
 
 from optimizer.problem import Curve, PortfolioProblem
 
@@ -222,8 +222,10 @@ class _Builder:
         self.cols: list[int] = []
         self.vals: list[float] = []
         self.rhs: list[float] = []
+        self._cache: tuple[int, int, sparse.csr_array, np.ndarray] | None = None
 
     def add(self, coefficients: dict[int, float], rhs: float) -> None:
+        self._cache = None
         row = len(self.rhs)
         for col, val in coefficients.items():
             self.rows.append(row)
@@ -231,24 +233,91 @@ class _Builder:
             self.vals.append(val)
         self.rhs.append(rhs)
 
+    def add_lines(self, e: int, x: int, a: np.ndarray, b: np.ndarray) -> None:
+        """e <= a_k + b_k x for every k (the lines of a curve), in bulk."""
+        self._cache = None
+        first = len(self.rhs)
+        k = len(a)
+        self.rows.extend(range(first, first + k))
+        self.cols.extend([e] * k)
+        self.vals.extend([1.0] * k)
+        sloped = np.flatnonzero(b)
+        self.rows.extend((first + sloped).tolist())
+        self.cols.extend([x] * len(sloped))
+        self.vals.extend((-b[sloped]).tolist())
+        self.rhs.extend(a.tolist())
+
     def matrix(self, n: int) -> tuple[sparse.csr_array, np.ndarray]:
-        shape = (len(self.rhs), n)
-        a = sparse.csr_array((self.vals, (self.rows, self.cols)), shape=shape)
-        return a, np.array(self.rhs)
+        if self._cache is None or self._cache[0] != n:
+            shape = (len(self.rhs), n)
+            a = sparse.csr_array((self.vals, (self.rows, self.cols)), shape=shape)
+            self._cache = (n, len(self.rhs), a, np.array(self.rhs))
+        return self._cache[2], self._cache[3]
 
 
-def _linprog(c: np.ndarray, builder: _Builder, bounds: list[tuple[float, float]]):
-    a, b = builder.matrix(len(c))
-    res = linprog(
-        c, A_ub=a if len(b) else None, b_ub=b if len(b) else None, bounds=bounds, method="highs"
-    )
-    if res.status not in (0, 2):
-        raise RuntimeError(f"reference LP: {res.message}")
-    return res
+class _Lp:
+    """min c.z subject to the builder's rows (<= rhs) and bounds, on HiGHS's array API.
+
+    Kept between solves: a new objective or an added row re-solves from the last basis.
+    """
+
+    def __init__(self, builder: _Builder, bounds: Sequence[tuple[float, float]]) -> None:
+        self.n = len(bounds)
+        a, rhs = builder.matrix(self.n)
+        csc = sparse.csc_array(a)
+        lp = highspy.HighsLp()
+        lp.num_col_ = self.n
+        lp.num_row_ = len(rhs)
+        lp.col_cost_ = np.zeros(self.n)
+        lp.col_lower_ = np.array([lo for lo, _ in bounds], dtype=float)
+        lp.col_upper_ = np.array([hi for _, hi in bounds], dtype=float)
+        lp.row_lower_ = np.full(len(rhs), -highspy.kHighsInf)
+        lp.row_upper_ = np.asarray(rhs, dtype=float)
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+        lp.a_matrix_.start_ = csc.indptr
+        lp.a_matrix_.index_ = csc.indices
+        lp.a_matrix_.value_ = csc.data
+        self.lower, self.upper = lp.col_lower_, lp.col_upper_
+        self.highs = highspy.Highs()
+        self.highs.setOptionValue("output_flag", False)
+        self.highs.passModel(lp)
+        self.columns = np.arange(self.n, dtype=np.int32)
+
+    def minimize(self, c: np.ndarray) -> tuple[np.ndarray, float] | None:
+        """(solution, objective), or None when infeasible (every variable is bounded)."""
+        self.highs.changeColsCost(self.n, self.columns, np.asarray(c, dtype=float))
+        self.highs.run()
+        status = self.highs.getModelStatus()
+        if status in (
+            highspy.HighsModelStatus.kInfeasible,
+            highspy.HighsModelStatus.kUnboundedOrInfeasible,
+        ):
+            return None
+        if status != highspy.HighsModelStatus.kOptimal:
+            raise RuntimeError(f"reference LP: {self.highs.modelStatusToString(status)}")
+        # HiGHS may stray outside a bound by its feasibility tolerance (1e-7): clip it back.
+        x = np.clip(np.array(self.highs.getSolution().col_value), self.lower, self.upper)
+        return x, float(np.dot(c, x))
+
+    def add_row(self, coefficients: dict[int, float], upper: float) -> None:
+        """sum coefficients * z <= upper."""
+        cols = np.array(list(coefficients), dtype=np.int32)
+        vals = np.array(list(coefficients.values()), dtype=float)
+        self.highs.addRow(-highspy.kHighsInf, upper, len(cols), cols, vals)
 
 
-def solve_reference(problem: PortfolioProblem, *, side: str, segments: int = SEGMENTS) -> Solution:
-    """Optimum of the scenario's LP with chord or tangent lines, least spend on ties."""
+def solve_reference(
+    problem: PortfolioProblem,
+    *,
+    side: str,
+    segments: int = SEGMENTS,
+    tie_tolerance: float = TIE_TOLERANCE,
+) -> Solution:
+    """Optimum of the scenario's LP with chord or tangent lines, least spend on ties.
+
+    The least-spend re-solve keeps the objective within `tie_tolerance` (relative) of the
+    optimum: that hair of objective may buy a visible saving where money earns little.
+    """
     n, m = len(problem.touchpoints), len(problem.journeys)
     x = list(range(n))
     e = [n + t for t in range(n)]
@@ -257,8 +326,7 @@ def solve_reference(problem: PortfolioProblem, *, side: str, segments: int = SEG
     rows = _Builder()
     for t, tp in enumerate(problem.touchpoints):
         a, b = curve_lines(tp.curve, tp.lower, tp.upper, side=side, segments=segments)
-        for ak, bk in zip(a, b, strict=True):
-            rows.add({e[t]: 1.0, x[t]: -bk} if bk else {e[t]: 1.0}, ak)
+        rows.add_lines(e[t], x[t], a, b)
     for t, u in problem.requires:
         rows.add({e[t]: 1.0, e[u]: -1.0}, 0.0)
     for j, journey in enumerate(problem.journeys):
@@ -286,19 +354,19 @@ def solve_reference(problem: PortfolioProblem, *, side: str, segments: int = SEG
             c[big_e[j]] = -journey.priority * journey.value
         if problem.mode == "max_net_value":
             c[:n] = 1.0
-    res = _linprog(c, rows, bounds)
-    if res.status == 2:
+    lp = _Lp(rows, bounds)
+    first = lp.minimize(c)
+    if first is None:
         return Solution(False, math.nan, (), math.nan)
     if problem.mode == "min_spend":
-        allocation = tuple(float(v) for v in res.x[:n])
-        return Solution(True, float(res.fun), allocation, math.fsum(allocation))
-    best = -float(res.fun)
+        allocation = tuple(float(v) for v in first[0][:n])
+        return Solution(True, first[1], allocation, math.fsum(allocation))
+    best = -first[1]
     # Least spend among optimal allocations: keep the objective, minimize spend.
-    slack = TIE_TOLERANCE * max(1.0, abs(best))
-    rows.add({k: float(v) for k, v in enumerate(c) if v}, -(best - slack))
-    res2 = _linprog(spend_cost, rows, bounds)
-    chosen = res2 if res2.status == 0 else res
-    allocation = tuple(float(v) for v in chosen.x[:n])
+    slack = tie_tolerance * max(1.0, abs(best))
+    lp.add_row({k: float(v) for k, v in enumerate(c) if v}, -(best - slack))
+    second = lp.minimize(spend_cost) or first
+    allocation = tuple(float(v) for v in second[0][:n])
     return Solution(True, best, allocation, math.fsum(allocation))
 
 
@@ -323,17 +391,20 @@ class Reference:
 
     @property
     def lower(self) -> float:
-        """Lower bound of the true optimal objective (true curves)."""
+        """Lower bound of the true optimal objective (true curves; -inf/+inf when there is
+        no feasible allocation to show, for the max/min modes)."""
         if self.problem.mode == "min_spend":
-            return self.tangent.objective
+            return self.tangent.objective if self.tangent.feasible else math.inf
+        if not self.chord.feasible:
+            return -math.inf
         return true_objective(self.problem, self.chord.allocation)
 
     @property
     def upper(self) -> float:
-        """Upper bound of the true optimal objective."""
+        """Upper bound of the true optimal objective (-inf/+inf likewise)."""
         if self.problem.mode == "min_spend":
-            return self.chord.spend
-        return self.tangent.objective
+            return self.chord.spend if self.chord.feasible else math.inf
+        return self.tangent.objective if self.tangent.feasible else -math.inf
 
     @property
     def allocation(self) -> tuple[float, ...]:
@@ -344,6 +415,23 @@ class Reference:
     def least_spend(self) -> float:
         """Least spend among optimal allocations (exact problems only)."""
         return self.chord.spend
+
+
+def least_spend_range(
+    problem: PortfolioProblem, *, tie_tolerance: float = 1e-7
+) -> tuple[float, float]:
+    """Least spend of an exact problem at its optimum, and when giving away `tie_tolerance`.
+
+    An optimizer's least-spend tie-break keeps the objective within some small tolerance of
+    the optimum; its spend lies in this range when that tolerance is at most `tie_tolerance`
+    (relative). Where money earns little near the optimum the range is wide, elsewhere narrow.
+    """
+    if problem.mode == "min_spend":
+        spend = solve_reference(problem, side="chord").spend
+        return spend, spend
+    low = solve_reference(problem, side="chord", tie_tolerance=tie_tolerance).spend
+    high = solve_reference(problem, side="chord", tie_tolerance=0.0).spend
+    return low, high
 
 
 def reference_optimum(problem: PortfolioProblem, *, segments: int = SEGMENTS) -> Reference:
@@ -393,6 +481,9 @@ class DepartmentSilo:
     quality_upper: float
     """Upper bound of that optimum (tangents; equal to `quality` when exact)."""
     spend: float
+    """Least spend at (within 1e-9 of) that optimum."""
+    spend_at_optimum: float
+    """Least spend keeping the optimum exactly (an upper bound of any least spend)."""
     exact: bool
 
 
@@ -419,8 +510,7 @@ def _department_lp(
     for i, t in enumerate(members):
         tp = problem.touchpoints[t]
         a, b = curve_lines(tp.curve, tp.lower, tp.upper, side=side, segments=segments)
-        for ak, bk in zip(a, b, strict=True):
-            rows.add({k + i: 1.0, i: -bk} if bk else {k + i: 1.0}, ak)
+        rows.add_lines(k + i, i, a, b)
     rows.add(dict.fromkeys(range(k), 1.0), limit)
     bounds = [(problem.touchpoints[t].lower, problem.touchpoints[t].upper) for t in members]
     bounds += [(0.0, 1.0)] * k
@@ -433,18 +523,24 @@ def _department_silo(
     problem: PortfolioProblem, members: Sequence[int], allotment: float, segments: int
 ) -> tuple[DepartmentSilo, list[float]]:
     k = len(members)
+    if not k:
+        return DepartmentSilo(allotment, allotment, 0.0, 0.0, 0.0, 0.0, True), []
     lowers = math.fsum(problem.touchpoints[t].lower for t in members)
     limit = max(allotment, lowers)
     c, rows, bounds = _department_lp(problem, members, limit, "chord", segments)
-    res = _linprog(c, rows, bounds)
-    assert res.status == 0, "a department's silo LP is always feasible"
-    quality = -float(res.fun)
-    rows.add(dict.fromkeys(range(k, 2 * k), -1.0), -(quality - TIE_TOLERANCE * max(1.0, quality)))
+    lp = _Lp(rows, bounds)
+    first = lp.minimize(c)
+    assert first is not None, "a department's silo LP is always feasible"
+    quality = -first[1]
     spend_cost = np.zeros(2 * k)
     spend_cost[:k] = 1.0
-    res2 = _linprog(spend_cost, rows, bounds)
-    chosen = res2 if res2.status == 0 else res
-    allocation = [float(v) for v in chosen.x[:k]]
+    spends = []
+    # Least spend keeping the quality within the tie tolerance, then keeping it exactly.
+    for tie in (TIE_TOLERANCE, 0.0):
+        lp.add_row(dict.fromkeys(range(k, 2 * k), -1.0), -(quality - tie * max(1.0, quality)))
+        solution = lp.minimize(spend_cost) or first
+        spends.append([float(v) for v in solution[0][:k]])
+    allocation = spends[0]
     exact = all(
         problem.touchpoints[t].curve.is_points
         or problem.touchpoints[t].lower >= problem.touchpoints[t].upper
@@ -454,8 +550,12 @@ def _department_silo(
         upper = quality
     else:
         ct, rows_t, bounds_t = _department_lp(problem, members, limit, "tangent", segments)
-        upper = -float(_linprog(ct, rows_t, bounds_t).fun)
-    silo = DepartmentSilo(allotment, limit, quality, upper, math.fsum(allocation), exact)
+        tangent = _Lp(rows_t, bounds_t).minimize(ct)
+        assert tangent is not None, "a department's silo LP is always feasible"
+        upper = -tangent[1]
+    silo = DepartmentSilo(
+        allotment, limit, quality, upper, math.fsum(allocation), math.fsum(spends[1]), exact
+    )
     return silo, allocation
 
 
@@ -504,14 +604,12 @@ def silo_weighted_value_range(
             continue
         k = len(members)
         silo, _ = _department_silo(problem, members, allotments[d], segments)
-        c, rows, bounds = _department_lp(problem, members, silo.limit, "chord", segments)
-        tie = TIE_TOLERANCE * max(1.0, silo.quality)
+        _, rows, bounds = _department_lp(problem, members, silo.limit, "chord", segments)
+        quality_row = dict.fromkeys(range(k, 2 * k), -1.0)
+        spend_row = dict.fromkeys(range(k), 1.0)
         if silo.exact:
             # Points curves are exact: only ties remain, and they keep the least spend.
-            rows.add(dict.fromkeys(range(k, 2 * k), -1.0), -(silo.quality - tie))
-            rows.add(
-                dict.fromkeys(range(k), 1.0), silo.spend + TIE_TOLERANCE * max(1.0, silo.spend)
-            )
+            slack, spend_cap = 0.0, silo.spend_at_optimum
         else:
             # Any allocation within rel_tol of the true optimum has a chord quality at most
             # rel_tol + the largest chord error below the chord optimum.
@@ -519,11 +617,24 @@ def silo_weighted_value_range(
                 chord_error(problem.touchpoints[t].curve, *bounds[i], segments)
                 for i, t in enumerate(members)
             )
-            slack = rel_tol * max(1.0, silo.quality_upper) + error
-            rows.add(dict.fromkeys(range(k, 2 * k), -1.0), -(silo.quality - slack - tie))
+            slack, spend_cap = rel_tol * max(1.0, silo.quality_upper) + error, math.inf
+        # A hair of room keeps the LP clear of HiGHS's feasibility tolerance; where a
+        # department's money buys very little quality, that hair must grow.
+        for hair in (1e-8, 1e-7, 1e-6, 1e-5, 1e-4):
+            lp = _Lp(rows, bounds)
+            lp.add_row(quality_row, -(silo.quality - slack - hair * max(1.0, silo.quality)))
+            if spend_cap < math.inf:
+                lp.add_row(spend_row, spend_cap + hair * max(1.0, spend_cap))
+            ranges = []
+            for i in range(k):
+                unit = np.zeros(2 * k)
+                unit[i] = 1.0
+                ranges.append((lp.minimize(unit), lp.minimize(-unit)))
+            if all(lo is not None and hi is not None for lo, hi in ranges):
+                break
+        else:
+            raise RuntimeError(f"silo range LP infeasible in department {d}")
         for i, t in enumerate(members):
-            unit = np.zeros(2 * k)
-            unit[i] = 1.0
-            low[t] = float(_linprog(unit, rows, bounds).x[i])
-            high[t] = float(_linprog(-unit, rows, bounds).x[i])
+            (lowest, _), (highest, _) = ranges[i]  # type: ignore[misc]
+            low[t], high[t] = float(lowest[i]), float(highest[i])
     return evaluate(problem, low).weighted_value, evaluate(problem, high).weighted_value
