@@ -24,6 +24,36 @@ QUALITY_TOL = 1e-6
 """Qualities: absolute."""
 
 
+def served_journeys(p: PortfolioProblem) -> list[dict[int, float]]:
+    """The journeys each touchpoint serves, with its link weight w'_jt.
+
+    The project's rule where DOMAIN.md is silent: a touchpoint that no journey links but
+    that others require serves their journeys (its spend exists for them), with the weights
+    of the touchpoints that require it, summed over every path of requirements.
+    """
+    direct = link_index(p)
+    requires: dict[int, list[int]] = {}
+    for t, u in p.requires:
+        requires.setdefault(t, []).append(u)
+    memo: dict[int, dict[int, float]] = {}
+
+    def serves(t: int) -> dict[int, float]:
+        if t in memo:
+            return memo[t]
+        if direct[t]:
+            memo[t] = dict(direct[t])
+            return memo[t]
+        out: dict[int, float] = {}
+        for s, us in requires.items():
+            if t in us:
+                for j, w in serves(s).items():
+                    out[j] = out.get(j, 0.0) + w
+        memo[t] = out
+        return out
+
+    return [serves(t) for t in range(len(p.touchpoints))]
+
+
 class _Checker:
     def __init__(self, problem: PortfolioProblem) -> None:
         self.problem = problem
@@ -185,7 +215,7 @@ def _check_touchpoints(c: _Checker, data: Mapping[str, Any]) -> list[float] | No
     curve = [curve_quality(tp.curve, x) for tp, x in zip(p.touchpoints, spend, strict=True)]
     effective = evaluate(p, spend).touchpoint_qualities
     current = evaluate(p, [tp.current_spend for tp in p.touchpoints]).touchpoint_qualities
-    serves = link_index(p)
+    serves = served_journeys(p)
     requires: list[list[str]] = [[] for _ in p.touchpoints]
     for t, u in p.requires:
         requires[t].append(p.touchpoints[u].id)
@@ -301,7 +331,7 @@ def _check_journeys(
         elif capped:
             c.fail(f"{what}: a critical link caps the quality but limited_by_critical is false")
     total = math.fsum(r.get("attributed_cost", 0.0) for r in rows.values())
-    serving = math.fsum(x for x, served in zip(spend, link_index(p), strict=True) if served)
+    serving = math.fsum(x for x, served in zip(spend, served_journeys(p), strict=True) if served)
     c.money(
         "journeys: sum of attributed_cost vs spend on touchpoints serving journeys", total, serving
     )
@@ -314,7 +344,7 @@ def _attributed_costs(
     journeys a touchpoint serves have value 0: DOMAIN.md does not say how to share that)."""
     expected = [0.0] * len(p.journeys)
     undefined = [0.0] * len(p.journeys)
-    for t, served in enumerate(link_index(p)):
+    for t, served in enumerate(served_journeys(p)):
         total = math.fsum(w * p.journeys[j].value for j, w in served.items())
         for j, w in served.items():
             if total > 0:
@@ -385,7 +415,7 @@ def _check_portfolio(
     c.money(
         "portfolio.unattributed_spend",
         row.get("unattributed_spend"),
-        math.fsum(x for x, served in zip(spend, link_index(p), strict=True) if not served),
+        math.fsum(x for x, served in zip(spend, served_journeys(p), strict=True) if not served),
     )
     if p.mode == "min_spend":
         c.money("portfolio.objective (min_spend: spend)", row.get("objective"), total)

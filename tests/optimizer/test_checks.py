@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
-from optimizer.problem import PortfolioProblem, link_index
+from optimizer.problem import PortfolioProblem
 from optimizer.result import RunResult
 from tests.optimizer.builders import journey, points, portfolio, problem_of, touchpoint
-from tests.optimizer.checks import check_run
+from tests.optimizer.checks import check_run, served_journeys
 from tests.optimizer.reference import (
     curve_quality,
     evaluate,
@@ -40,7 +40,7 @@ def fake_run(
     ev = evaluate(problem, allocation)
     current_alloc = [tp.current_spend for tp in problem.touchpoints]
     current = evaluate(problem, current_alloc)
-    serves = link_index(problem)
+    serves = served_journeys(problem)
     spend = math.fsum(allocation)
     department_prices = department_prices or {}
     floor_prices = floor_prices or {}
