@@ -11,6 +11,7 @@ so a long run holds no lock.
 
 import hashlib
 import json
+import logging
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -33,6 +34,8 @@ from optimizer.problem import PortfolioProblem, resolve
 from optimizer.result import RunResult
 from optimizer.solve import SolveError
 from optimizer.solve import solve as solve_problem
+
+log = logging.getLogger("journeyfolio.runs")
 
 
 def canonical_json(data: Any) -> str:
@@ -114,6 +117,14 @@ def solve(problem: PortfolioProblem, *, time_limit: float) -> RunResult:
         raise RunFailed(
             f"the run was stopped without a result: {error} (the time limit is {time_limit:g} "
             f"seconds); nothing was stored"
+        ) from None
+    except Exception as error:
+        # A valid document the optimizer cannot compute with (today: money around 1e100 and
+        # above): the caller gets a clear answer, the log gets the traceback.
+        log.exception("the optimizer failed on portfolio %s", problem.portfolio_id)
+        raise RunFailed(
+            f"the optimizer cannot compute this portfolio ({type(error).__name__}: {error}); "
+            f"check for extreme numbers; nothing was stored"
         ) from None
 
 
