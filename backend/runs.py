@@ -137,6 +137,16 @@ def store(
     caller: Caller,
 ) -> Run:
     result_json = result.model_dump_json()
+    try:
+        # JSON has no infinity or NaN (pydantic writes null): a result with one cannot be
+        # read back, so it is not kept.
+        RunResult.model_validate_json(result_json)
+    except ValueError:
+        log.error("run of portfolio %s has non-finite numbers", portfolio.id)
+        raise RunFailed(
+            "the optimizer returned numbers that are not finite (check for extreme numbers); "
+            "nothing was stored"
+        ) from None
     run = Run(
         id=uuid.uuid4().hex,
         portfolio_pk=prepared.portfolio_pk,

@@ -421,3 +421,19 @@ def test_counts_a_database_cannot_hold_are_refused(
         "path": "personas[0].customers",
         "message": f"{2**63} is too large to store (at most {2**63 - 1})",
     }
+
+
+def test_a_result_with_non_finite_numbers_is_not_kept(
+    client: TestClient, portfolio: str, planner: dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from backend import runs
+
+    real = runs.solve_problem
+
+    def broken(problem: Any, **kwargs: Any) -> Any:
+        return real(problem, **kwargs).model_copy(update={"price_of_silos": float("inf")})
+
+    monkeypatch.setattr(runs, "solve_problem", broken)
+    response = client.post(RUNS, json={}, headers=planner)
+    assert_problem(response, 422, contains="not finite")
+    assert client.get(RUNS, headers=planner).json()["total"] == 0
