@@ -4,14 +4,15 @@ Silo (DOMAIN.md): each department gets an allotment (its cap; all caps scaled do
 proportion when they add up to more than the budget; uncapped departments share what is
 left in proportion to their current spend, equally when none has any), then spends it to
 maximize the unweighted sum of its own touchpoints' curve qualities, blind to journeys and
-dependencies. That is a separable concave problem with one budget per department, so
-filling the steepest line pieces first is exact (on the same lines the model uses); pieces
-with slope 0 are never bought (least spend on ties).
+dependencies. That is a separable concave problem with one budget per department, solved
+exactly on the true curves by equalizing slopes (`silo_allocation`); flat pieces are never
+bought (least spend on ties).
 """
 
 from collections.abc import Sequence
 
-from optimizer.curves import lines_for
+import numpy as np
+
 from optimizer.problem import PortfolioProblem
 
 
@@ -42,40 +43,77 @@ def silo_allotments(problem: PortfolioProblem) -> list[float]:
     return allot
 
 
-def _pieces(problem: PortfolioProblem, t: int) -> list[tuple[float, float]]:
-    """(slope, length) of the line pieces of t's curve from its lower to its upper spend."""
-    tp = problem.touchpoints[t]
-    if tp.upper <= tp.lower:
-        return []
-    if tp.curve.points is not None:
-        pieces = []
-        for (s0, q0), (s1, q1) in zip(tp.curve.points, tp.curve.points[1:], strict=False):
-            lo, hi = max(s0, tp.lower), min(s1, tp.upper)
-            if hi > lo:
-                pieces.append(((q1 - q0) / (s1 - s0), hi - lo))
-        return pieces
-    lines = lines_for(tp.curve, tp.lower, tp.upper)
-    bps = lines.breakpoints
-    return [(lines.slopes[k], bps[k + 1] - bps[k]) for k in range(len(lines))]
-
-
 def silo_allocation(
     problem: PortfolioProblem, allotments: Sequence[float] | None = None
 ) -> list[float]:
-    """Each department fills its steepest pieces first until its allotment is spent."""
-    allot = silo_allotments(problem) if allotments is None else allotments
-    spends = [tp.lower for tp in problem.touchpoints]
-    for d, members in enumerate(problem.members):
-        left = allot[d] - sum(spends[t] for t in members)
-        if left <= 0:
+    """Each department spends its allotment where its curves rise fastest.
+
+    max sum_t q_t(x_t) subject to sum_t x_t <= allotment and the bounds is concave and
+    separable: at the optimum every touchpoint sits where its slope equals the
+    department's price lambda (or at a bound). x_t(lambda) is closed-form for saturating
+    curves (sqrt(A h / lambda) - h) and the end of the last piece steeper than lambda for
+    points curves; lambda is found by bisection (in log space, all departments at once),
+    and touchpoints whose pieces have slope exactly lambda share what is left."""
+    allot = np.asarray(silo_allotments(problem) if allotments is None else allotments, dtype=float)
+    tps = problem.touchpoints
+    n = len(tps)
+    if n == 0:
+        return []
+    lower = np.array([tp.lower for tp in tps])
+    upper = np.array([tp.upper for tp in tps])
+    dept = np.array([tp.department for tp in tps], dtype=int)
+    sat = np.array([t for t, tp in enumerate(tps) if tp.curve.points is None], dtype=int)
+    gain_h = np.array(
+        [(tps[t].curve.top - tps[t].curve.base) * tps[t].curve.half_spend for t in sat]
+    )
+    half = np.array([tps[t].curve.half_spend for t in sat])
+    owner, seg_slope, seg_end = [], [], []
+    for t, tp in enumerate(tps):
+        pts = tp.curve.points
+        if pts is None:
             continue
-        pieces = [(slope, length, t) for t in members for slope, length in _pieces(problem, t)]
-        # stable sort: within one touchpoint the pieces stay in order (concave: slopes fall)
-        pieces.sort(key=lambda p: -p[0])
-        for slope, length, t in pieces:
-            if left <= 0 or slope <= 0:
-                break
-            step = min(length, left)
-            spends[t] += step
-            left -= step
-    return spends
+        for (s0, q0), (s1, q1) in zip(pts, pts[1:], strict=False):
+            if q1 > q0:
+                owner.append(t)
+                seg_slope.append((q1 - q0) / (s1 - s0))
+                seg_end.append(s1)
+    owner_a = np.array(owner, dtype=int)
+    slope_a = np.array(seg_slope)
+    end_a = np.array(seg_end)
+
+    def spend_at(price: np.ndarray) -> np.ndarray:
+        """x_t(lambda) for a price per touchpoint."""
+        x = lower.copy()
+        if sat.size:
+            with np.errstate(divide="ignore"):
+                x[sat] = np.sqrt(gain_h / price[sat]) - half
+        if owner_a.size:
+            steep = slope_a > price[owner_a]
+            np.maximum.at(x, owner_a[steep], end_a[steep])
+        return np.clip(x, lower, upper)
+
+    n_dept = len(problem.departments)
+    totals = lambda x: np.bincount(dept, weights=x, minlength=n_dept)  # noqa: E731
+    steepest = max(
+        float(slope_a.max()) if slope_a.size else 0.0,
+        float((gain_h / half**2).max()) if sat.size else 0.0,
+    )
+    cheap = np.full(n_dept, 1e-30)
+    dear = np.full(n_dept, 2 * steepest + 1e-30)
+    x_all = spend_at(cheap[dept])
+    enough = totals(x_all) <= allot  # all useful spend fits: take it (least spend)
+    for _ in range(120):
+        mid = np.sqrt(cheap * dear)
+        over = totals(spend_at(mid[dept])) > allot
+        cheap = np.where(over, mid, cheap)
+        dear = np.where(over, dear, mid)
+    x_lo, x_hi = spend_at(cheap[dept]), spend_at(dear[dept])  # x_lo spends more
+    s_lo, s_hi = totals(x_lo), totals(x_hi)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.clip((allot - s_hi) / (s_lo - s_hi), 0.0, 1.0)
+    share = np.where(s_lo > s_hi, share, 0.0)
+    x = x_hi + share[dept] * (x_lo - x_hi)
+    x = np.where(enough[dept], x_all, x)
+    # a department whose minimum spends exceed its allotment spends its minimums
+    x = np.where((totals(lower) >= allot)[dept], lower, x)
+    return x.tolist()

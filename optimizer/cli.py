@@ -9,9 +9,13 @@ so `journeyfolio --help` and `validate` start fast.
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+if TYPE_CHECKING:
+    from optimizer.document import PortfolioDocument
+    from optimizer.problem import PortfolioProblem
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -71,44 +75,55 @@ class OutputFormat(StrEnum):
     csv = "csv"
 
 
-@app.command()
-def optimize(
-    file: FileArg,
-    scenario: Annotated[
-        str | None, typer.Option("--scenario", "-s", help="Scenario id from the document.")
-    ] = None,
-    mode: Annotated[
-        Mode | None, typer.Option(help="Objective: max_value, max_net_value or min_spend.")
-    ] = None,
-    budget: Annotated[
-        float | None, typer.Option(min=0, help="Total budget (overrides document and scenario).")
-    ] = None,
-    pooled: Annotated[
-        bool | None,
-        typer.Option("--pooled/--departmental", help="Ignore department caps, or apply them."),
-    ] = None,
-    output: Annotated[
-        OutputFormat, typer.Option("--format", "-f", help="table for people, json or csv.")
-    ] = OutputFormat.table,
-    time_limit: Annotated[
-        float | None, typer.Option(min=0.1, help="Seconds the solver may spend.")
-    ] = None,
-) -> None:
-    """Allocate the budget across touchpoints so the portfolio's journey value is maximal."""
+ScenarioOpt = Annotated[
+    str | None, typer.Option("--scenario", "-s", help="Scenario id from the document.")
+]
+ModeOpt = Annotated[
+    Mode | None, typer.Option(help="Objective: max_value, max_net_value or min_spend.")
+]
+BudgetOpt = Annotated[
+    float | None, typer.Option(min=0, help="Total budget (overrides document and scenario).")
+]
+PooledOpt = Annotated[
+    bool | None,
+    typer.Option("--pooled/--departmental", help="Ignore department caps, or apply them."),
+]
+FormatOpt = Annotated[
+    OutputFormat, typer.Option("--format", "-f", help="table for people, json or csv.")
+]
+
+
+def load_problem(
+    file: Path, scenario: str | None, mode: Mode | None, budget: float | None, pooled: bool | None
+) -> tuple["PortfolioDocument", "PortfolioProblem"]:
+    """The document and the resolved scenario, or exit 2 with every problem named."""
     from optimizer.document import DocumentError, load_document
     from optimizer.problem import resolve
 
     try:
         doc = load_document(file)
         problem = resolve(
-            doc,
-            scenario,
-            mode=mode.value if mode else None,
-            budget=budget,
-            pooled=pooled,
+            doc, scenario, mode=mode.value if mode else None, budget=budget, pooled=pooled
         )
     except DocumentError as error:
         raise fail([str(p) for p in error.problems]) from None
+    return doc, problem
+
+
+@app.command()
+def optimize(
+    file: FileArg,
+    scenario: ScenarioOpt = None,
+    mode: ModeOpt = None,
+    budget: BudgetOpt = None,
+    pooled: PooledOpt = None,
+    output: FormatOpt = OutputFormat.table,
+    time_limit: Annotated[
+        float | None, typer.Option(min=0.1, help="Seconds the solver may spend.")
+    ] = None,
+) -> None:
+    """Allocate the budget across touchpoints so the portfolio's journey value is maximal."""
+    doc, problem = load_problem(file, scenario, mode, budget, pooled)
 
     from optimizer.solve import SolveError, solve
 
@@ -128,6 +143,108 @@ def optimize(
 
         typer.echo(run_table(result, portfolio_name=doc.name))
     raise typer.Exit(EXIT_OK if result.status == "optimal" else EXIT_INFEASIBLE)
+
+
+@app.command()
+def frontier(
+    file: FileArg,
+    scenario: ScenarioOpt = None,
+    mode: ModeOpt = None,
+    pooled: PooledOpt = None,
+    points: Annotated[int, typer.Option(min=1, max=1000, help="Budget levels.")] = 25,
+    low: Annotated[
+        float | None,
+        typer.Option("--from", min=0, help="Lowest budget (default: half the budget)."),
+    ] = None,
+    high: Annotated[
+        float | None,
+        typer.Option("--to", min=0, help="Highest budget (default: twice the budget)."),
+    ] = None,
+    output: FormatOpt = OutputFormat.table,
+) -> None:
+    """How value grows with budget: the optimum at each level, and where money stops paying."""
+    doc, problem = load_problem(file, scenario, mode, None, pooled)
+    if problem.mode == "min_spend":
+        raise fail(["mode: a frontier needs max_value or max_net_value, not min_spend"])
+    if low is not None and high is not None and high < low:
+        raise fail([f"--to: {high:g} is below --from {low:g}"])
+    from optimizer.frontier import frontier as compute
+
+    result = compute(problem, points=points, low=low, high=high)
+    if output is OutputFormat.json:
+        typer.echo(result.model_dump_json(indent=2))
+    elif output is OutputFormat.csv:
+        from optimizer.tables import frontier_csv
+
+        typer.echo(frontier_csv(result), nl=False)
+    else:
+        from optimizer.tables import frontier_table
+
+        typer.echo(frontier_table(result, portfolio_name=doc.name))
+
+
+@app.command()
+def robustness(
+    file: FileArg,
+    scenario: ScenarioOpt = None,
+    mode: ModeOpt = None,
+    budget: BudgetOpt = None,
+    pooled: PooledOpt = None,
+    samples: Annotated[int, typer.Option(min=1, max=1_000_000, help="Perturbed samples.")] = 500,
+    spread: Annotated[
+        float, typer.Option(min=0, max=0.95, help="Curve gains off by up to this fraction.")
+    ] = 0.2,
+    seed: Annotated[int, typer.Option(help="Random seed (same seed, same numbers).")] = 0,
+    output: Annotated[
+        OutputFormat, typer.Option("--format", "-f", help="table for people, or json.")
+    ] = OutputFormat.table,
+) -> None:
+    """How sure are we? Value spread of the optimal, silo and current allocations when the
+    response curves are off."""
+    doc, problem = load_problem(file, scenario, mode, budget, pooled)
+    from optimizer.robustness import robustness as compute
+    from optimizer.solve import SolveError, solve
+
+    try:
+        run = solve(problem)
+    except SolveError as error:
+        raise fail([str(error)], EXIT_ERROR) from None
+    if run.status != "optimal":
+        raise fail(
+            ["the scenario is infeasible: " + "; ".join(c.message for c in run.conflicts)],
+            EXIT_INFEASIBLE,
+        )
+    show = output is OutputFormat.table and samples >= 2000 and sys.stderr.isatty()
+    with typer.progressbar(
+        length=samples, label="sampling", file=sys.stderr, hidden=not show
+    ) as bar:
+        result = compute(
+            problem, run, samples=samples, spread=spread, seed=seed, progress=bar.update
+        )
+    if output is OutputFormat.json:
+        typer.echo(result.model_dump_json(indent=2))
+    else:
+        from optimizer.tables import robustness_table
+
+        typer.echo(robustness_table(result, portfolio_name=doc.name))
+
+
+@app.command()
+def generate(
+    out: Annotated[Path, typer.Argument(help="File to write (.yaml, .yml or .json).")],
+    touchpoints: Annotated[int, typer.Option(min=1, help="Number of touchpoints.")] = 500,
+    journeys: Annotated[int, typer.Option(min=1, help="Number of journeys.")] = 200,
+    seed: Annotated[int, typer.Option(help="Random seed (same seed, same file).")] = 1,
+) -> None:
+    """Write a synthetic portfolio of any size (valid, realistic shapes)."""
+    from optimizer.generate import generate_document, write_document
+
+    try:
+        data = generate_document(touchpoints, journeys, seed)
+        write_document(data, out)
+    except (ValueError, OSError) as error:
+        raise fail([str(error)]) from None
+    typer.echo(f"{out}: {touchpoints} touchpoints, {journeys} journeys (seed {seed})")
 
 
 def main() -> None:

@@ -158,3 +158,77 @@ def refine(breakpoints: Sequence[float], segments: Sequence[int], curve: Curve) 
         s0, s1 = (out[k] + h) ** -0.5, (out[k + 1] + h) ** -0.5
         out.insert(k + 1, ((s0 + s1) / 2) ** -2 - h)
     return out
+
+
+def saturating_lines_batch(
+    curves: Sequence[Curve], lowers: Sequence[float], uppers: Sequence[float], tolerance: float
+) -> list[Lines]:
+    """`lines_for` for many saturating curves at once (numpy), same breakpoints and lines."""
+    if not curves:
+        return []
+    base = np.array([c.base for c in curves])
+    a = np.array([c.top - c.base for c in curves])
+    h = np.array([c.half_spend for c in curves])
+    lo, up = np.asarray(lowers, dtype=float), np.asarray(uppers, dtype=float)
+    s_low, s_up = (lo + h) ** -0.5, (up + h) ** -0.5
+    integral = np.sqrt(2 * a * h) * 2 * (s_low - s_up)
+    n = np.maximum(1, np.ceil(integral / math.sqrt(8 * tolerance))).astype(int)
+    owner = np.repeat(np.arange(len(curves)), n)
+    first = np.cumsum(n) - n
+    i = np.arange(owner.size) - first[owner]
+    ns = n[owner]
+    s0 = s_low[owner] - (s_low - s_up)[owner] * i / ns
+    s1 = s_low[owner] - (s_low - s_up)[owner] * (i + 1) / ns
+    hh = h[owner]
+    x0 = np.where(i == 0, lo[owner], s0**-2 - hh)
+    x1 = np.where(i == ns - 1, up[owner], s1**-2 - hh)
+    aa, bb = a[owner], base[owner]
+    q0 = bb + aa * x0 / (x0 + hh)
+    q1 = bb + aa * x1 / (x1 + hh)
+    slope = (q1 - q0) / (x1 - x0)
+    intercept = q0 - slope * x0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        c = np.clip(np.sqrt(aa * hh / slope) - hh, x0, x1)
+    c = np.where(slope > 0, c, x0)
+    delta = np.maximum(0.0, bb + aa * c / (c + hh) - (intercept + slope * c))
+    delta = np.where(slope > 0, delta, 0.0)
+    out = []
+    for k in range(len(curves)):
+        sl = slice(first[k], first[k] + n[k])
+        points = np.append(x0[sl], x1[sl][-1])
+        out.append(
+            Lines(
+                tuple(slope[sl].tolist()),
+                tuple(intercept[sl].tolist()),
+                tuple(delta[sl].tolist()),
+                tuple(points.tolist()),
+            )
+        )
+    return out
+
+
+class CurveTable:
+    """Every touchpoint's curve, evaluated for many spends at once (numpy)."""
+
+    def __init__(self, curves: Sequence[Curve]) -> None:
+        self.size = len(curves)
+        sat = [i for i, c in enumerate(curves) if c.points is None]
+        self.sat = np.array(sat, dtype=int)
+        self.base = np.array([curves[i].base for i in sat])
+        self.gain = np.array([curves[i].top - curves[i].base for i in sat])
+        self.half = np.array([curves[i].half_spend for i in sat])
+        self.points = [
+            (i, np.array([p[0] for p in c.points]), np.array([p[1] for p in c.points]))
+            for i, c in enumerate(curves)
+            if c.points is not None
+        ]
+
+    def evaluate(self, spends: np.ndarray) -> np.ndarray:
+        """Qualities at `spends`, shape (..., touchpoints)."""
+        x = np.asarray(spends, dtype=float)
+        out = np.empty_like(x)
+        xs = np.maximum(x[..., self.sat], 0.0)
+        out[..., self.sat] = self.base + self.gain * xs / (xs + self.half)
+        for i, px, pq in self.points:
+            out[..., i] = np.interp(x[..., i], px, pq)
+        return out

@@ -7,12 +7,13 @@ scenario overrides) checked afterwards. Every problem is reported with its path
 :class:`DocumentError`; nothing here raises anything else for bad input.
 """
 
+import datetime
 import json
 import math
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Final, Literal
 
 import yaml
 from pydantic import (
@@ -25,7 +26,7 @@ from pydantic import (
     model_validator,
 )
 
-FORMAT = "journeyfolio/v1"
+FORMAT: Final = "journeyfolio/v1"
 SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]{0,63}$"
 
 Lifecycle = Literal["idea", "active", "sunset"]
@@ -76,8 +77,12 @@ def _finite(value: float) -> float:
 
 
 def _period(value: Any) -> Any:
-    # YAML reads `period: 2027` as an int; the period is a label, so accept it as text.
-    return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+    # YAML reads `period: 2027` as an int and `2026-10-01` as a date; both are labels here.
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    return value
 
 
 Slug = Annotated[str, Field(pattern=SLUG_PATTERN)]
@@ -190,7 +195,7 @@ class PainPoint(Strict):
 class FeedbackNote(Strict):
     text: Text
     source: str | None = None
-    date: str | None = None
+    date: Annotated[str, BeforeValidator(_period)] | None = None
 
 
 class Touchpoint(Strict):

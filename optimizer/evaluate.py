@@ -5,10 +5,13 @@ experience         E_j = min(sum_t w'_jt e_t, min over critical links of e_t)
 journey value      value_j * E_j;  weighted: priority_j * value_j * E_j
 """
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from optimizer.curves import evaluate
+import numpy as np
+
+from optimizer.curves import CurveTable
 from optimizer.problem import PortfolioProblem
 
 
@@ -24,15 +27,15 @@ class Evaluation:
 
     @property
     def value(self) -> float:
-        return sum(self.values)
+        return math.fsum(self.values)
 
     @property
     def weighted_value(self) -> float:
-        return sum(self.weighted_values)
+        return math.fsum(self.weighted_values)
 
     @property
     def spend(self) -> float:
-        return sum(self.spends)
+        return math.fsum(self.spends)
 
 
 def requirements(problem: PortfolioProblem) -> list[list[int]]:
@@ -87,23 +90,57 @@ def experience(problem: PortfolioProblem, j: int, qualities: Sequence[float]) ->
     return min([average, *critical]) if critical else average
 
 
+class Structure:
+    """The problem's shape as numpy arrays: curves, dependency edges, journey links."""
+
+    def __init__(self, problem: PortfolioProblem) -> None:
+        self.curves = CurveTable([tp.curve for tp in problem.touchpoints])
+        requires = requirements(problem)
+        self.edges = [(t, u) for t in topological_order(problem) for u in requires[t]]
+        link_j, link_t, link_w, critical = [], [], [], []
+        for j, journey in enumerate(problem.journeys):
+            for link in journey.links:
+                link_j.append(j)
+                link_t.append(link.touchpoint)
+                link_w.append(link.weight)
+                critical.append(link.critical)
+        self.link_j = np.array(link_j, dtype=int)
+        self.link_t = np.array(link_t, dtype=int)
+        self.link_w = np.array(link_w, dtype=float)
+        mask = np.array(critical, dtype=bool)
+        self.crit_j, self.crit_t = self.link_j[mask], self.link_t[mask]
+        self.values = np.array([j.value for j in problem.journeys], dtype=float)
+        self.priorities = np.array([j.priority for j in problem.journeys], dtype=float)
+        self.n_journeys = len(problem.journeys)
+
+    @staticmethod
+    def of(problem: PortfolioProblem) -> "Structure":
+        structure = problem.cache.get("structure")
+        if not isinstance(structure, Structure):
+            structure = problem.cache["structure"] = Structure(problem)
+        return structure
+
+
 def evaluate_allocation(problem: PortfolioProblem, spends: Sequence[float]) -> Evaluation:
-    curve_qualities = [
-        evaluate(tp.curve, x) for tp, x in zip(problem.touchpoints, spends, strict=True)
-    ]
-    qualities = effective_qualities(problem, curve_qualities)
-    experiences = [
-        min(1.0, experience(problem, j, qualities)) for j in range(len(problem.journeys))
-    ]
-    values = [journey.value * e for journey, e in zip(problem.journeys, experiences, strict=True)]
-    weighted = [journey.priority * v for journey, v in zip(problem.journeys, values, strict=True)]
+    s = Structure.of(problem)
+    curve_q = s.curves.evaluate(np.asarray(spends, dtype=float))
+    q = curve_q.copy()
+    for t, u in s.edges:  # requirements come first: q[u] is already effective
+        if q[u] < q[t]:
+            q[t] = q[u]
+    average = np.bincount(s.link_j, weights=s.link_w * q[s.link_t], minlength=s.n_journeys)
+    capped = np.full(s.n_journeys, np.inf)
+    np.minimum.at(capped, s.crit_j, q[s.crit_t])
+    experiences = np.minimum(np.minimum(average, capped), 1.0)
+    values = s.values * experiences
+    weighted = s.priorities * values
     return Evaluation(
-        spends=tuple(spends),
-        curve_qualities=tuple(curve_qualities),
-        qualities=tuple(qualities),
-        experiences=tuple(experiences),
-        values=tuple(values),
-        weighted_values=tuple(weighted),
+        spends=tuple(float(x) for x in spends),
+        curve_qualities=tuple(curve_q.tolist()),
+        qualities=tuple(q.tolist()),
+        experiences=tuple(experiences.tolist()),
+        values=tuple(values.tolist()),
+        weighted_values=tuple(weighted.tolist()),
     )
 
 

@@ -48,22 +48,48 @@ weights 1:1, points curves a: [[0, 0], [10, 1]], b: [[0, 0], [10, 0.5]], b criti
 budget 10. E = min((qa + qb) / 2, qb): below qa, b is the cap and only b counts; above
 qa, a raises the average faster. The optimum makes them equal: xa = 10/3, xb = 20/3,
 qa = qb = 1/3, E = 1/3, value 333.33.
+
+The model is built in PuLP (variables, constraints, objective) and, row by row as it is
+built, also recorded as the sparse arrays HiGHS takes (`ModelArrays`), so the solver can
+receive it in one call instead of a Python loop over PuLP's rows. The tens of thousands
+of chord rows of a large portfolio carry no names (PuLP names them _C<n>): a name costs a
+third of a row's build time; every other constraint is named.
 """
 
 from dataclasses import dataclass, field
 
+import highspy
+import numpy as np
 import pulp
 
-from optimizer.curves import Lines, lines_for
+from optimizer.curves import DEFAULT_TOLERANCE, Lines, lines_for, saturating_lines_batch
 from optimizer.problem import PortfolioProblem
 
 TIE_BREAK = 1e-7
 """Relative weight of the tie-breaking term (least spend; in min_spend mode, most value)."""
 
+LE = pulp.const.LpConstraintLE
+GE = pulp.const.LpConstraintGE
+INF = float("inf")
+
+
+@dataclass
+class ModelArrays:
+    """The LP as HiGHS takes it: columns by PuLP variable id, rows in PuLP's order."""
+
+    col_lower: list[float] = field(default_factory=list)
+    col_upper: list[float] = field(default_factory=list)
+    col_cost: np.ndarray | None = None
+    row_lower: list[float] = field(default_factory=list)
+    row_upper: list[float] = field(default_factory=list)
+    starts: list[int] = field(default_factory=list)
+    index: list[int] = field(default_factory=list)
+    value: list[float] = field(default_factory=list)
+
 
 @dataclass
 class BuiltModel:
-    """The PuLP problem and where everything is in it."""
+    """The PuLP problem, the same LP as arrays, and where everything is in it."""
 
     prob: pulp.LpProblem
     scale: float
@@ -74,6 +100,7 @@ class BuiltModel:
     lines: list[Lines | None]
     relevant: list[bool]
     """Touchpoints whose quality matters (linked by a journey, or required by one that is)."""
+    arrays: ModelArrays = field(default_factory=ModelArrays)
     curve_rows: dict[int, list[int]] = field(default_factory=dict)
     """Row ids of each touchpoint's curve lines, in line order."""
     budget_row: int | None = None
@@ -82,14 +109,41 @@ class BuiltModel:
     objective_terms: list[tuple[pulp.LpVariable, float]] = field(default_factory=list)
     tie_break: float = 0.0
     """Most the tie-breaking term can move the objective, in money."""
-
     rows: int = 0
-    """Number of constraints."""
 
-    def add_row(self, expr: pulp.LpAffineExpression, name: str) -> int:
-        row = self.prob.addConstraint(expr, name).id
+    def add_variable(self, name: str, low: float, up: float) -> pulp.LpVariable:
+        var = self.prob.add_variable(name, low, up)
+        assert var.id == len(self.arrays.col_lower), "columns are variable ids"
+        self.arrays.col_lower.append(low)
+        self.arrays.col_upper.append(up)
+        return var
+
+    def add_row(
+        self,
+        terms: list[tuple[pulp.LpVariable, float]],
+        sense: int,
+        rhs: float,
+        name: str | None = None,
+    ) -> int:
+        """Add `sum(coef * var) <sense> rhs` to both PuLP and the arrays; its row id."""
+        expr = pulp.LpAffineExpression.from_list(terms, constant=-rhs, name=name)
+        expr.sense = sense
+        row = self.prob.addConstraint(expr).id
+        arrays = self.arrays
+        arrays.starts.append(len(arrays.index))
+        arrays.index.extend(var.id for var, _ in terms)
+        arrays.value.extend(coef for _, coef in terms)
+        arrays.row_lower.append(rhs if sense == GE else -INF)
+        arrays.row_upper.append(rhs if sense == LE else INF)
         self.rows += 1
         return row
+
+    @property
+    def highs(self) -> highspy.Highs:
+        """The HiGHS instance PuLP solved this model with."""
+        highs = self.prob.solverModel
+        assert highs is not None, "solve the model first"
+        return highs
 
     def eff(self, t: int) -> pulp.LpVariable:
         return self.effective.get(t, self.quality[t])
@@ -131,18 +185,15 @@ def build_model(
     """Build the LP of a resolved problem; `breakpoints` override saturating curves' chords."""
     sense = pulp.LpMinimize if problem.mode == "min_spend" else pulp.LpMaximize
     prob = pulp.LpProblem("journey_portfolio", sense)
-    scale = money_scale(problem)
-    n_tp = len(problem.touchpoints)
-    relevant = relevant_touchpoints(problem)
     built = BuiltModel(
         prob=prob,
-        scale=scale,
+        scale=money_scale(problem),
         spend={},
         quality={},
         effective={},
         experience={},
-        lines=[None] * n_tp,
-        relevant=relevant,
+        lines=[None] * len(problem.touchpoints),
+        relevant=relevant_touchpoints(problem),
     )
     define_spend(built, problem)
     define_response_curves(built, problem, breakpoints or {}, tolerance)
@@ -154,9 +205,39 @@ def build_model(
 
 
 def define_spend(built: BuiltModel, problem: PortfolioProblem) -> None:
-    prob, scale = built.prob, built.scale
+    scale = built.scale
     for t, tp in enumerate(problem.touchpoints):
-        built.spend[t] = prob.add_variable(f"spend_{t}", tp.lower / scale, tp.upper / scale)
+        built.spend[t] = built.add_variable(f"spend_{t}", tp.lower / scale, tp.upper / scale)
+
+
+def curve_lines(
+    problem: PortfolioProblem,
+    relevant: list[bool],
+    breakpoints: dict[int, list[float]],
+    tolerance: float | None,
+) -> list[Lines | None]:
+    """The lines of every relevant touchpoint's curve (saturating ones in one numpy batch)."""
+    tol = DEFAULT_TOLERANCE if tolerance is None else tolerance
+    out: list[Lines | None] = [None] * len(problem.touchpoints)
+    batch = []
+    for t, tp in enumerate(problem.touchpoints):
+        if not relevant[t]:
+            continue
+        c = tp.curve
+        if c.points is None and t not in breakpoints and tp.upper > tp.lower and c.top > c.base:
+            batch.append(t)
+        else:
+            out[t] = lines_for(c, tp.lower, tp.upper, tolerance=tol, breakpoints=breakpoints.get(t))
+    tps = problem.touchpoints
+    lines = saturating_lines_batch(
+        [tps[t].curve for t in batch],
+        [tps[t].lower for t in batch],
+        [tps[t].upper for t in batch],
+        tol,
+    )
+    for t, line in zip(batch, lines, strict=True):
+        out[t] = line
+    return out
 
 
 def define_response_curves(
@@ -166,81 +247,72 @@ def define_response_curves(
     tolerance: float | None,
 ) -> None:
     """(1) q_t <= a_tk + b_tk x_t; a fixed spend becomes an upper bound on q_t."""
-    prob, scale = built.prob, built.scale
-    options = {} if tolerance is None else {"tolerance": tolerance}
-    for t, tp in enumerate(problem.touchpoints):
-        if not built.relevant[t]:
+    scale = built.scale
+    built.lines = curve_lines(problem, built.relevant, breakpoints, tolerance)
+    for t, lines in enumerate(built.lines):
+        if lines is None:
             continue
-        lines = lines_for(tp.curve, tp.lower, tp.upper, breakpoints=breakpoints.get(t), **options)
-        built.lines[t] = lines
         if len(lines) == 1 and lines.slopes[0] == 0:
-            built.quality[t] = prob.add_variable(
-                f"quality_{t}", 0, min(1.0, max(0.0, lines.intercepts[0]))
-            )
+            top = min(1.0, max(0.0, lines.intercepts[0]))
+            built.quality[t] = built.add_variable(f"quality_{t}", 0.0, top)
             continue
-        q = built.quality[t] = prob.add_variable(f"quality_{t}", 0, 1)
+        q = built.quality[t] = built.add_variable(f"quality_{t}", 0.0, 1.0)
         x = built.spend[t]
-        rows = []
-        for k, (slope, intercept) in enumerate(zip(lines.slopes, lines.intercepts, strict=True)):
-            expr = pulp.lpSum_vars_coefs([(q, 1.0), (x, -slope * scale)])
-            rows.append(built.add_row(expr <= intercept, f"curve_{t}_{k}"))
-        built.curve_rows[t] = rows
+        built.curve_rows[t] = [
+            built.add_row([(q, 1.0), (x, -slope * scale)], LE, intercept)
+            for slope, intercept in zip(lines.slopes, lines.intercepts, strict=True)
+        ]
 
 
 def define_dependencies(built: BuiltModel, problem: PortfolioProblem) -> None:
     """(2) e_t <= q_t and e_t <= e_u for every requirement (t, u)."""
-    prob = built.prob
     requires: dict[int, list[int]] = {}
     for t, u in problem.requires:
         if built.relevant[t]:
             requires.setdefault(t, []).append(u)
     for t in requires:
-        e = built.effective[t] = prob.add_variable(f"effective_{t}", 0, 1)
-        built.add_row(
-            pulp.lpSum_vars_coefs([(e, 1.0), (built.quality[t], -1.0)]) <= 0, f"effective_{t}"
-        )
+        e = built.effective[t] = built.add_variable(f"effective_{t}", 0.0, 1.0)
+        built.add_row([(e, 1.0), (built.quality[t], -1.0)], LE, 0.0, f"effective_{t}")
     for t, us in requires.items():
         for u in us:
             built.add_row(
-                pulp.lpSum_vars_coefs([(built.effective[t], 1.0), (built.eff(u), -1.0)]) <= 0,
-                f"requires_{t}_{u}",
+                [(built.effective[t], 1.0), (built.eff(u), -1.0)], LE, 0.0, f"requires_{t}_{u}"
             )
 
 
 def define_journey_experience(built: BuiltModel, problem: PortfolioProblem) -> None:
     """(3) E_j <= weighted average and E_j <= every critical touchpoint; (4) floors."""
-    prob = built.prob
     for j, journey in enumerate(problem.journeys):
-        experience = built.experience[j] = prob.add_variable(f"experience_{j}", 0, 1)
+        experience = built.experience[j] = built.add_variable(f"experience_{j}", 0.0, 1.0)
         terms = [(experience, 1.0)]
         terms += [(built.eff(link.touchpoint), -link.weight) for link in journey.links]
-        built.add_row(pulp.lpSum_vars_coefs(terms) <= 0, f"journey_{j}")
+        built.add_row(terms, LE, 0.0, f"journey_{j}")
         for link in journey.links:
             if link.critical:
                 built.add_row(
-                    pulp.lpSum_vars_coefs([(experience, 1.0), (built.eff(link.touchpoint), -1.0)])
-                    <= 0,
+                    [(experience, 1.0), (built.eff(link.touchpoint), -1.0)],
+                    LE,
+                    0.0,
                     f"critical_{j}_{link.touchpoint}",
                 )
         if journey.floor is not None and journey.floor > 0:
-            row = built.add_row(
-                pulp.LpAffineExpression.from_variable(experience) >= journey.floor, f"floor_{j}"
+            built.floor_rows[j] = built.add_row(
+                [(experience, 1.0)], GE, journey.floor, f"floor_{j}"
             )
-            built.floor_rows[j] = row
 
 
 def define_budgets(built: BuiltModel, problem: PortfolioProblem) -> None:
     """(5) the total budget (except in min_spend mode) and (6) department caps."""
     scale = built.scale
     if problem.mode != "min_spend":
-        total = pulp.lpSum_vars(built.spend.values())
-        built.budget_row = built.add_row(total <= problem.budget / scale, "budget")
+        terms = [(x, 1.0) for x in built.spend.values()]
+        built.budget_row = built.add_row(terms, LE, problem.budget / scale, "budget")
     for d, cap in problem.department_caps.items():
         members = problem.members[d]
         if not members:
             continue
-        total = pulp.lpSum_vars(built.spend[t] for t in members)
-        built.department_rows[d] = built.add_row(total <= cap / scale, f"department_{d}")
+        terms = [(built.spend[t], 1.0) for t in members]
+        built.department_rows[d] = built.add_row(terms, LE, cap / scale, f"department_{d}")
 
 
 def define_objective(built: BuiltModel, problem: PortfolioProblem) -> None:
@@ -268,4 +340,8 @@ def define_objective(built: BuiltModel, problem: PortfolioProblem) -> None:
         terms += [(x, -cost) for x in built.spend.values()]
         built.tie_break = penalty * sum(tp.upper for tp in problem.touchpoints)
     built.objective_terms = terms
-    built.prob.setObjective(pulp.lpSum_vars_coefs(terms))
+    built.prob.setObjective(pulp.LpAffineExpression.from_list(terms))
+    costs = np.zeros(len(built.arrays.col_lower))
+    for var, coef in terms:
+        costs[var.id] += coef
+    built.arrays.col_cost = costs

@@ -97,6 +97,8 @@ class PortfolioProblem:
     """Dependencies as (t, u): touchpoint t requires touchpoint u."""
     members: tuple[tuple[int, ...], ...] = field(init=False)
     """Touchpoint positions of each department."""
+    cache: dict[str, object] = field(default_factory=dict, compare=False, repr=False)
+    """Derived structure (numpy tables) shared by copies that differ in budget or mode."""
 
     def __post_init__(self) -> None:
         members: list[list[int]] = [[] for _ in self.departments]

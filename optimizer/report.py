@@ -51,6 +51,12 @@ def _money(x: float) -> str:
     return f"{x:,.0f}"
 
 
+def unallocated(budget: float, spend: float) -> float:
+    """Budget left over; solver noise (a billionth of the budget) counts as nothing."""
+    left = budget - spend
+    return left if left > 1e-9 * max(1.0, budget) else 0.0
+
+
 def objective_of(problem: PortfolioProblem, evaluation: Evaluation) -> float:
     if problem.mode == "max_value":
         return evaluation.weighted_value
@@ -311,7 +317,7 @@ def build_result(
         objective=objective_of(problem, evaluation),
         spend=spend,
         budget=problem.budget,
-        unallocated=max(0.0, problem.budget - spend),
+        unallocated=unallocated(problem.budget, spend),
         current_spend=current.spend,
         unattributed_spend=unattributed,
     )

@@ -5,11 +5,11 @@ API's responses. Keys of run-result.md are never renamed; extra keys add what us
 Money is in the portfolio's currency, qualities in [0, 1].
 """
 
-from typing import Literal
+from typing import Final, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-RUN_FORMAT = "journeyfolio-run/v1"
+RUN_FORMAT: Final = "journeyfolio-run/v1"
 
 Status = Literal["optimal", "infeasible"]
 Reason = Literal[

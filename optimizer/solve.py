@@ -15,6 +15,7 @@ import ctypes
 import os
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import highspy
 import numpy as np
@@ -25,7 +26,7 @@ from optimizer.curves import refine, slope_at
 from optimizer.diagnose import diagnose
 from optimizer.document import PortfolioDocument
 from optimizer.evaluate import Evaluation, evaluate_allocation, value_gradient, violations
-from optimizer.model import BuiltModel, build_model
+from optimizer.model import BuiltModel, ModelArrays, build_model
 from optimizer.problem import PortfolioProblem, resolve
 from optimizer.report import Duals, build_result, infeasible_result, objective_of
 from optimizer.result import RunResult, SolverInfo
@@ -40,11 +41,84 @@ class SolveError(RuntimeError):
     """The solver did not prove an optimum (time limit, numerical trouble)."""
 
 
-def default_solver(*, time_limit: float | None = None, rows: int = 0) -> pulp.HiGHS:
-    """HiGHS in process (highspy), quiet. Dual simplex for small models (exact vertices,
-    cheap warm starts); interior point with crossover for large ones."""
-    options = {"solver": "ipm"} if rows >= LARGE_MODEL_ROWS else {}
-    return pulp.HiGHS(msg=False, timeLimit=time_limit, **options)
+class ArrayHiGHS(pulp.HiGHS):
+    """pulp.HiGHS that hands HiGHS the model as the arrays it was recorded in while it was
+    built (optimizer.model.ModelArrays): one addCols and one addRows call, no Python loop
+    over PuLP's rows, and no per-row copy of the duals back into PuLP (solve.py reads them
+    from HiGHS as arrays)."""
+
+    def __init__(self, arrays: ModelArrays, **options: Any) -> None:
+        super().__init__(**options)
+        self.arrays = arrays
+
+    def buildSolverModel(self, lp: pulp.LpProblem) -> None:  # noqa: N802 - PuLP's name
+        a = self.arrays
+        highs = lp.solverModel
+        assert highs is not None
+        n_cols = len(a.col_lower)
+        empty = np.zeros(0, dtype=np.int32)
+        assert a.col_cost is not None
+        highs.addCols(
+            n_cols,
+            a.col_cost,
+            np.array(a.col_lower),
+            np.array(a.col_upper),
+            0,
+            empty,
+            empty,
+            np.zeros(0),
+        )
+        if lp.sense == pulp.LpMaximize:
+            highs.changeObjectiveSense(highspy.ObjSense.kMaximize)
+        highs.addRows(
+            len(a.row_lower),
+            np.array(a.row_lower),
+            np.array(a.row_upper),
+            len(a.index),
+            np.array(a.starts, dtype=np.int32),
+            np.array(a.index, dtype=np.int32),
+            np.array(a.value),
+        )
+
+    def findSolutionValues(self, lp: pulp.LpProblem) -> tuple[int, bool]:  # noqa: N802
+        assert lp.solverModel is not None
+        status = lp.solverModel.getModelStatus()
+        optimal = status == highspy.HighsModelStatus.kOptimal
+        return _STATUS.get(status, pulp.LpSolveStatus.Undefined), optimal
+
+
+_STATUS = {
+    highspy.HighsModelStatus.kOptimal: pulp.LpSolveStatus.Optimal,
+    highspy.HighsModelStatus.kInfeasible: pulp.LpSolveStatus.Infeasible,
+    highspy.HighsModelStatus.kUnboundedOrInfeasible: pulp.LpSolveStatus.Infeasible,
+    highspy.HighsModelStatus.kUnbounded: pulp.LpSolveStatus.Unbounded,
+    highspy.HighsModelStatus.kTimeLimit: pulp.LpSolveStatus.TimeLimit,
+    highspy.HighsModelStatus.kIterationLimit: pulp.LpSolveStatus.IterationLimit,
+    highspy.HighsModelStatus.kInterrupt: pulp.LpSolveStatus.Interrupted,
+    highspy.HighsModelStatus.kMemoryLimit: pulp.LpSolveStatus.MemoryLimit,
+}
+
+
+def solver_options(
+    *, time_limit: float | None = None, rows: int = 0, simplex: bool = False
+) -> dict[str, Any]:
+    """HiGHS in process, quiet. Dual simplex for small models (exact vertices, cheap warm
+    starts); interior point with crossover for large ones unless `simplex`."""
+    options: dict[str, Any] = {"msg": False, "timeLimit": time_limit}
+    if rows >= LARGE_MODEL_ROWS and not simplex:
+        options["solver"] = "ipm"
+    return options
+
+
+def default_solver(
+    built: BuiltModel | None = None, *, time_limit: float | None = None, simplex: bool = False
+) -> pulp.HiGHS:
+    """The solver for a built model: ArrayHiGHS with options for its size."""
+    rows = built.rows if built is not None else 0
+    options = solver_options(time_limit=time_limit, rows=rows, simplex=simplex)
+    if built is None:
+        return pulp.HiGHS(**options)
+    return ArrayHiGHS(built.arrays, **options)
 
 
 _banner_silenced = False
@@ -83,17 +157,15 @@ class Solution:
     seconds: float
 
 
-def columns_of(built: BuiltModel) -> dict[int, int]:
-    """Variable id -> HiGHS column (PuLP hands HiGHS the variables in use, in id order)."""
-    return {v.id: j for j, v in enumerate(built.prob.exported_variables())}
-
-
-def read_solution(built: BuiltModel, columns: dict[int, int], seconds: float) -> Solution:
-    highs = built.prob.solverModel
+def read_solution(built: BuiltModel, seconds: float) -> Solution:
+    """The solution of the model's HiGHS instance. Every variable of the model is used, so
+    PuLP hands them all to HiGHS in id order: column j is variable id j."""
+    highs = built.highs
+    assert highs.getNumCol() == len(built.arrays.col_lower)
     solution = highs.getSolution()
     values = solution.col_value
     return Solution(
-        spends=[values[columns[x.id]] * built.scale for x in built.spend.values()],
+        spends=[values[x.id] * built.scale for x in built.spend.values()],
         objective=highs.getInfo().objective_function_value * built.scale,
         row_duals=np.asarray(solution.row_dual),
         col_duals=np.asarray(solution.col_dual),
@@ -109,7 +181,7 @@ def solve_built(
     seconds = time.perf_counter() - start
     if stats.status != pulp.LpSolveStatus.Optimal:
         return stats.status, None
-    return stats.status, read_solution(built, columns_of(built), seconds)
+    return stats.status, read_solution(built, seconds)
 
 
 def approximation(
@@ -196,7 +268,6 @@ def duals_of(
             for g, tp, x in zip(gradient, problem.touchpoints, evaluation.spends, strict=True)
         ]
         return Duals(budget=budget, departments=departments, floors=floors, marginal=marginal)
-    columns = columns_of(built)
     marginal = [0.0] * len(problem.touchpoints)
     for t, tp in enumerate(problem.touchpoints):
         lines = built.lines[t]
@@ -210,7 +281,7 @@ def duals_of(
             )
         else:
             # fixed spend (lock, exclude): the quality bound's dual times the curve's slope
-            dual = solution.col_duals[columns[built.quality[t].id]]
+            dual = solution.col_duals[built.quality[t].id]
             value = dual * slope_at(tp.curve, tp.lower) * built.scale
         marginal[t] = max(0.0, value)
     return Duals(budget=budget, departments=departments, floors=floors, marginal=marginal)
@@ -254,8 +325,7 @@ def solve(
         t0 = time.perf_counter()
         built = build_model(problem, breakpoints=breakpoints)
         build_seconds += time.perf_counter() - t0
-        rows = built.rows
-        chosen = solver or default_solver(time_limit=time_limit, rows=rows)
+        chosen = solver or default_solver(built, time_limit=time_limit)
         status, solution = solve_built(built, chosen)
         if solution is None:
             return _not_optimal(problem, built, chosen, status, current, started, build_seconds)
@@ -273,7 +343,7 @@ def solve(
     silo = evaluate_allocation(problem, silo_allocation(silo_problem))
     baseline_problems = (violations(problem, current), violations(problem, silo))
     duals = duals_of(built, problem, solution, evaluation)
-    highs = built.prob.solverModel
+    highs = built.highs
     info = SolverInfo(
         name="HiGHS",
         status="Optimal",
@@ -320,7 +390,7 @@ def _not_optimal(
             "try a longer time limit or a smaller portfolio"
         )
     t0 = time.perf_counter()
-    conflicts = diagnose(problem, solver)
+    conflicts = diagnose(problem, pulp.HiGHS(**solver_options(time_limit=solver.timeLimit)))
     if not conflicts:
         raise SolveError(f"the solver reported {status.name} but no constraint needed relaxing")
     silo = evaluate_allocation(problem, silo_allocation(problem))

@@ -3,8 +3,13 @@
 import csv
 import io
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from optimizer.result import RunResult
+
+if TYPE_CHECKING:
+    from optimizer.frontier import FrontierResult
+    from optimizer.robustness import RobustnessResult
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -28,7 +33,7 @@ def safe_cell(value: object) -> object:
     return value
 
 
-def _grid(header: Sequence[str], rows: list[Sequence[str]], right: set[int]) -> list[str]:
+def _grid(header: Sequence[str], rows: Sequence[Sequence[str]], right: set[int]) -> list[str]:
     widths = [len(h) for h in header]
     for row in rows:
         widths = [max(w, len(c)) for w, c in zip(widths, row, strict=True)]
@@ -226,3 +231,114 @@ def allocation_csv(result: RunResult) -> str:
     for row in allocation_rows(result):
         writer.writerow([safe_cell(c) for c in row])
     return buffer.getvalue()
+
+
+def _maybe(x: float | None, fmt: str = ",.0f") -> str:
+    return "-" if x is None else format(x, fmt)
+
+
+def frontier_table(result: "FrontierResult", *, portfolio_name: str | None = None) -> str:
+    cur = result.currency
+    title = portfolio_name or result.portfolio_id
+    label = f"scenario {result.scenario_id}" if result.scenario_id else "portfolio as planned"
+    out = [f"{title}: efficient frontier, {label}, mode {result.mode}", ""]
+    budget = result.current.budget
+    knee = result.knee
+    rows = []
+    for point in result.points:
+        marks = []
+        if abs(point.budget - budget) <= 1e-9 * max(1.0, budget):
+            marks.append("current budget")
+        rows.append(
+            [
+                money(point.budget),
+                _maybe(point.weighted_value),
+                _maybe(point.spend),
+                _maybe(point.unallocated),
+                _maybe(point.shadow_price, ".2f"),
+                _maybe(point.marginal_value, ".2f"),
+                ", ".join(marks) if point.status == "optimal" else point.status,
+            ]
+        )
+    out += _grid(
+        ["budget", "value", "spend", "unallocated", "shadow price", "marginal to next", ""],
+        rows,
+        {0, 1, 2, 3, 4, 5},
+    )
+    s = result.current
+    out.append("")
+    out.append(
+        f"  At the current budget of {money(budget)} {cur} the optimum is worth "
+        f"{_maybe(s.weighted_value)} {cur};"
+    )
+    out.append(
+        f"  the current allocation spends {money(s.current_allocation_spend)} {cur} and is worth "
+        f"{money(s.current_allocation_weighted_value)} {cur}"
+        + (
+            f": the optimum reaches that with {money(s.budget_for_current_value)} {cur}."
+            if s.budget_for_current_value is not None
+            else "."
+        )
+    )
+    if knee is not None:
+        out.append(
+            f"  Money stops paying back at a budget of {money(knee)} {cur} (value "
+            f"{_maybe(result.knee_value)} {cur}): beyond it one more {cur} returns less than one."
+        )
+    out.append(f"  {len(result.points)} points, {result.solves} solves, {result.seconds:.2f} s")
+    return "\n".join(out) + "\n"
+
+
+FRONTIER_COLUMNS = [
+    "budget",
+    "status",
+    "value",
+    "weighted_value",
+    "spend",
+    "unallocated",
+    "shadow_price",
+    "marginal_value",
+    "approximation_gap",
+]
+
+
+def frontier_csv(result: "FrontierResult") -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(FRONTIER_COLUMNS)
+    for point in result.points:
+        data = point.model_dump()
+        writer.writerow(["" if data[c] is None else data[c] for c in FRONTIER_COLUMNS])
+    return buffer.getvalue()
+
+
+def robustness_table(result: "RobustnessResult", *, portfolio_name: str | None = None) -> str:
+    cur = result.currency
+    title = portfolio_name or result.portfolio_id
+    out = [
+        f"{title}: robustness, {result.samples} samples, curve gains off by up to "
+        f"{result.spread * 100:.0f} % (seed {result.seed})",
+        "",
+    ]
+    rows = [
+        [
+            name,
+            money(spread.nominal),
+            money(spread.p10),
+            money(spread.p50),
+            money(spread.p90),
+        ]
+        for name, spread in (
+            ("optimum", result.optimum),
+            ("silo", result.silo),
+            ("current", result.current),
+        )
+    ]
+    out += _grid(["allocation", "as estimated", "P10", "P50", "P90"], rows, {1, 2, 3, 4})
+    out += [
+        "",
+        f"  The optimum beats the silo allocation in {result.optimum_beats_silo * 100:.1f} % "
+        f"of samples and the current one in {result.optimum_beats_current * 100:.1f} % "
+        f"(values in {cur}, weighted).",
+    ]
+    return "\n".join(out) + "\n"

@@ -197,3 +197,37 @@ def test_every_format_feature_is_used_somewhere(seeds: dict[str, PortfolioDocume
     }
     missing = [feature for feature, ok in used.items() if not ok]
     assert not missing, f"no seed uses: {', '.join(missing)}"
+
+
+def _scenario_ids(path: Path) -> list[str | None]:
+    return [None, *(s.id for s in load_document(path).scenarios)]
+
+
+SEED_SCENARIOS = [(path, sid) for path in SEED_FILES for sid in _scenario_ids(path)]
+
+
+@pytest.mark.parametrize(
+    ("path", "scenario"), SEED_SCENARIOS, ids=[f"{p.stem}:{s}" for p, s in SEED_SCENARIOS]
+)
+def test_every_seed_scenario_optimizes_and_beats_the_silo(path: Path, scenario: str | None) -> None:
+    from optimizer.problem import resolve
+    from optimizer.solve import solve
+
+    doc = load_document(path)
+    problem = resolve(doc, scenario)
+    result = solve(problem)
+    if scenario == "higher-floors-departmental":
+        # deliberately infeasible: floors the destination cap cannot pay for
+        assert result.status == "infeasible"
+        assert result.conflicts
+        assert all(c.shortfall > 0 for c in result.conflicts)
+        return
+    assert result.status == "optimal"
+    assert result.solver.approximation_gap <= 1e-3
+    if problem.mode == "min_spend":
+        # the least money that meets every floor: never above what silos spend for less
+        assert result.portfolio.spend <= problem.budget or not result.baselines.silo.feasible
+        return
+    assert result.price_of_silos > 0.01 * result.portfolio.weighted_value
+    if result.baselines.current.feasible:
+        assert result.portfolio.weighted_value >= result.baselines.current.weighted_value

@@ -1,0 +1,274 @@
+"""The efficient frontier: the optimal portfolio value at each budget level.
+
+One model serves every point: after the first solve only the budget row's bound changes,
+and HiGHS re-solves from the previous basis (dual simplex: a right-hand side change keeps
+the basis dual feasible, so each point costs a few pivots, not a new solve).
+
+The knee is where one more unit of money stops paying back (the budget's shadow price
+falls below 1): exactly the spend of the max_net_value optimum with an unlimited budget,
+which one more re-solve of the same model finds (objective value - (1 + eps) spend).
+"""
+
+import time
+from dataclasses import dataclass
+
+import highspy
+import numpy as np
+import pulp
+from pydantic import BaseModel, ConfigDict
+
+from optimizer.baselines import current_allocation
+from optimizer.evaluate import evaluate_allocation
+from optimizer.model import TIE_BREAK, BuiltModel, build_model
+from optimizer.problem import PortfolioProblem
+from optimizer.report import unallocated
+from optimizer.solve import (
+    Solution,
+    approximation,
+    clipped,
+    default_solver,
+    read_solution,
+    silence_highs_banner,
+    solve_built,
+)
+
+
+class FrontierPoint(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    budget: float
+    status: str
+    """optimal, or infeasible (floors, min spends or locks need more money)."""
+    value: float | None
+    weighted_value: float | None
+    spend: float | None
+    unallocated: float | None
+    shadow_price: float | None
+    """Weighted value per extra unit of budget at this point (LP dual)."""
+    marginal_value: float | None
+    """Weighted value gained per unit of money from this point to the next."""
+    approximation_gap: float | None
+
+
+class Standing(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    budget: float
+    value: float | None
+    weighted_value: float | None
+    current_allocation_value: float
+    current_allocation_weighted_value: float
+    current_allocation_spend: float
+    budget_for_current_value: float | None
+    """Least budget at which the optimum is worth what the current allocation is worth."""
+
+
+class FrontierResult(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    format: str = "journeyfolio-frontier/v1"
+    portfolio_id: str
+    scenario_id: str | None
+    currency: str
+    mode: str
+    points: list[FrontierPoint]
+    current: Standing
+    knee: float | None
+    """Budget beyond which one more unit of money returns less than one unit of value."""
+    knee_value: float | None
+    seconds: float
+    solves: int
+
+
+@dataclass
+class _Resolver:
+    """Re-solves a built model on its HiGHS instance after bound or objective changes."""
+
+    built: BuiltModel
+
+    @property
+    def highs(self) -> highspy.Highs:
+        return self.built.highs
+
+    def set_budget(self, budget: float) -> None:
+        assert self.built.budget_row is not None
+        self.highs.changeRowBounds(
+            self.built.budget_row, -highspy.kHighsInf, budget / self.built.scale
+        )
+
+    def run(self) -> Solution | None:
+        start = time.perf_counter()
+        self.highs.run()
+        if self.highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            return None
+        return read_solution(self.built, time.perf_counter() - start)
+
+
+def budget_levels(
+    problem: PortfolioProblem, points: int, low: float | None, high: float | None
+) -> list[float]:
+    floor = sum(tp.lower for tp in problem.touchpoints)
+    ceiling = sum(tp.upper for tp in problem.touchpoints)
+    low = max(floor, problem.budget / 2) if low is None else low
+    high = min(2 * problem.budget, ceiling) if high is None else high
+    high = max(high, low)
+    if points <= 1 or high == low:
+        return [low]
+    return [low + (high - low) * i / (points - 1) for i in range(points)]
+
+
+def frontier(
+    problem: PortfolioProblem,
+    *,
+    points: int = 25,
+    low: float | None = None,
+    high: float | None = None,
+    solver: pulp.HiGHS | None = None,
+) -> FrontierResult:
+    """The optimal value at `points` budgets from `low` to `high` (default: the least
+    money the scenario needs up to twice its budget, never past what all touchpoints can
+    take), the current budget's standing and the knee."""
+    if problem.mode == "min_spend":
+        raise ValueError("a frontier needs mode max_value or max_net_value, not min_spend")
+    if points < 1:
+        raise ValueError("points must be at least 1")
+    silence_highs_banner()
+    started = time.perf_counter()
+    budgets = budget_levels(problem, points, low, high)
+    built = build_model(problem)
+    # warm re-solves need a basis: simplex throughout (a crossover would give one too,
+    # but each later interior point solve would start from scratch)
+    status, first = solve_built(built, solver or default_solver(built, simplex=True))
+    solves = 1
+    if first is None and status not in (pulp.LpSolveStatus.Infeasible,):
+        raise RuntimeError(f"the solver ended with status {status.name}")
+    resolver = _Resolver(built)
+    highs = resolver.highs
+    highs.setOptionValue("solver", "simplex")
+    highs.setOptionValue("presolve", "off")
+
+    def point_at(budget: float) -> tuple[FrontierPoint, Solution | None]:
+        nonlocal solves
+        resolver.set_budget(budget)
+        solution = resolver.run()
+        solves += 1
+        if solution is None:
+            return (
+                FrontierPoint(
+                    budget=budget,
+                    status="infeasible",
+                    value=None,
+                    weighted_value=None,
+                    spend=None,
+                    unallocated=None,
+                    shadow_price=None,
+                    marginal_value=None,
+                    approximation_gap=None,
+                ),
+                None,
+            )
+        evaluation = evaluate_allocation(
+            problem.with_budget(budget), clipped(problem, solution.spends)
+        )
+        gap, _ = approximation(built, problem.with_budget(budget), solution, evaluation)
+        assert built.budget_row is not None
+        return (
+            FrontierPoint(
+                budget=budget,
+                status="optimal",
+                value=evaluation.value,
+                weighted_value=evaluation.weighted_value,
+                spend=evaluation.spend,
+                unallocated=unallocated(budget, evaluation.spend),
+                shadow_price=max(0.0, float(solution.row_duals[built.budget_row])),
+                marginal_value=None,
+                approximation_gap=gap,
+            ),
+            solution,
+        )
+
+    computed = [point_at(b)[0] for b in budgets]
+    filled = []
+    for i, point in enumerate(computed):
+        nxt = computed[i + 1] if i + 1 < len(computed) else None
+        marginal = None
+        if nxt is not None and point.weighted_value is not None and nxt.weighted_value is not None:
+            marginal = (nxt.weighted_value - point.weighted_value) / (nxt.budget - point.budget)
+        filled.append(point.model_copy(update={"marginal_value": marginal}))
+
+    at_budget, _ = point_at(problem.budget)
+    current = evaluate_allocation(problem, current_allocation(problem))
+    standing = Standing(
+        budget=problem.budget,
+        value=at_budget.value,
+        weighted_value=at_budget.weighted_value,
+        current_allocation_value=current.value,
+        current_allocation_weighted_value=current.weighted_value,
+        current_allocation_spend=current.spend,
+        budget_for_current_value=None,
+    )
+    knee, knee_value = _knee(resolver, problem, built)
+    cheapest = _least_budget_for(resolver, problem, built, current.weighted_value)
+    standing = standing.model_copy(update={"budget_for_current_value": cheapest})
+    solves += 2
+    return FrontierResult(
+        portfolio_id=problem.portfolio_id,
+        scenario_id=problem.scenario_id,
+        currency=problem.currency,
+        mode=problem.mode,
+        points=filled,
+        current=standing,
+        knee=knee,
+        knee_value=knee_value,
+        seconds=time.perf_counter() - started,
+        solves=solves,
+    )
+
+
+def _knee(
+    resolver: _Resolver, problem: PortfolioProblem, built: BuiltModel
+) -> tuple[float | None, float | None]:
+    """Spend of the max_net_value optimum with an unlimited budget."""
+    highs = resolver.highs
+    n_cols = highs.getNumCol()
+    cost = np.zeros(n_cols)
+    weights = [journey.priority * journey.value / built.scale for journey in problem.journeys]
+    for j, w in enumerate(weights):
+        cost[built.experience[j].id] = w
+    penalty = 1.0 + TIE_BREAK * max(sum(weights), 1.0)
+    for x in built.spend.values():
+        cost[x.id] = -penalty
+    highs.changeColsCost(n_cols, np.arange(n_cols, dtype=np.int32), cost)
+    assert built.budget_row is not None
+    highs.changeRowBounds(built.budget_row, -highspy.kHighsInf, highspy.kHighsInf)
+    solution = resolver.run()
+    if solution is None:
+        return None, None
+    evaluation = evaluate_allocation(problem, clipped(problem, solution.spends))
+    return evaluation.spend, evaluation.weighted_value
+
+
+def _least_budget_for(
+    resolver: _Resolver, problem: PortfolioProblem, built: BuiltModel, target: float
+) -> float | None:
+    """Least money at which the optimum is worth `target` (weighted): min spend subject to
+    the value. Department caps still apply unless pooled; the budget does not."""
+    highs = resolver.highs
+    n_cols = highs.getNumCol()
+    experience = [built.experience[j].id for j in range(len(problem.journeys))]
+    weights = [journey.priority * journey.value / built.scale for journey in problem.journeys]
+    highs.addRow(
+        target / built.scale,
+        highspy.kHighsInf,
+        len(experience),
+        np.array(experience, dtype=np.int32),
+        np.array(weights, dtype=float),
+    )
+    cost = np.zeros(n_cols)
+    for x in built.spend.values():
+        cost[x.id] = -1.0  # maximize -spend: the sense stays as built
+    highs.changeColsCost(n_cols, np.arange(n_cols, dtype=np.int32), cost)
+    solution = resolver.run()
+    if solution is None:
+        return None
+    return sum(clipped(problem, solution.spends))

@@ -1,0 +1,102 @@
+"""One benchmark run in a fresh process (clean peak memory): prints one JSON line.
+
+python tests/benchmarks/bench_size.py DOCUMENT.json [--floor]
+"""
+
+import json
+import resource
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+
+def peak_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def main() -> None:
+    path = Path(sys.argv[1])
+    with_floor = "--floor" in sys.argv
+    base_mib = peak_mib()
+
+    from optimizer.baselines import silo_allocation
+    from optimizer.document import load_document
+    from optimizer.evaluate import evaluate_allocation, violations
+    from optimizer.model import build_model
+    from optimizer.problem import resolve
+    from optimizer.report import build_result
+    from optimizer.solve import (
+        approximation,
+        clipped,
+        default_solver,
+        duals_of,
+        silence_highs_banner,
+        solve,
+        solve_built,
+    )
+
+    silence_highs_banner()
+    out: dict[str, float | int] = {}
+
+    # the whole run as a user gets it: document text -> run result
+    t0 = time.perf_counter()
+    doc = load_document(path)
+    t1 = time.perf_counter()
+    problem = resolve(doc)
+    result = solve(problem)
+    t2 = time.perf_counter()
+    out["load_validate"] = t1 - t0
+    out["total"] = t2 - t0
+    out["peak_mib"] = peak_mib()
+    out["rows"] = result.solver.constraints
+    out["gap"] = result.solver.approximation_gap
+    out["refinements"] = result.solver.refinements
+
+    # the same run again, in its parts
+    t0 = time.perf_counter()
+    problem = resolve(doc)
+    built = build_model(problem)
+    t1 = time.perf_counter()
+    status, solution = solve_built(built, default_solver(built))
+    t2 = time.perf_counter()
+    assert solution is not None
+    evaluation = evaluate_allocation(problem, clipped(problem, solution.spends))
+    approximation(built, problem, solution, evaluation)
+    current = evaluate_allocation(problem, [tp.current_spend for tp in problem.touchpoints])
+    silo = evaluate_allocation(problem, silo_allocation(problem))
+    duals = duals_of(built, problem, solution, evaluation)
+    build_result(
+        problem,
+        evaluation,
+        current,
+        silo,
+        duals,
+        built.relevant,
+        result.solver,
+        (violations(problem, current), violations(problem, silo)),
+    )
+    t3 = time.perf_counter()
+    out["build"] = t1 - t0
+    out["solve"] = t2 - t1
+    out["highs_run"] = built.prob.solverModel.getRunTime()
+    out["result"] = t3 - t2
+    out["objective"] = solution.objective
+    del built
+
+    if with_floor:
+        from floor import floor_solve
+
+        floor = floor_solve(problem)
+        out["floor_build"] = floor.build_seconds
+        out["floor_solve"] = floor.solve_seconds
+        out["floor_total"] = floor.total
+        out["floor_objective"] = floor.objective
+        out["floor_rows"] = floor.rows
+    out["base_mib"] = base_mib
+    print(json.dumps(out))
+
+
+if __name__ == "__main__":
+    main()
