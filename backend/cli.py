@@ -170,14 +170,14 @@ def create_key(
 @keys_app.command("list")
 def list_keys() -> None:
     """List the keys (never the keys themselves)."""
-    from sqlmodel import Session, select
+    from sqlmodel import Session, col, select
 
     from backend.models import ApiKey
 
     engine = _engine()
     try:
         with Session(engine) as session:
-            rows = session.exec(select(ApiKey).order_by(ApiKey.pk)).all()
+            rows = session.exec(select(ApiKey).order_by(col(ApiKey.pk))).all()
             for row in rows:
                 state = "revoked" if row.revoked_at else "active"
                 owner = f" <{row.owner}>" if row.owner else ""

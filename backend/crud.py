@@ -140,12 +140,21 @@ def list_audit(
 # =========================================================================== portfolios
 
 
-def get_portfolio(*, session: Session, portfolio_id: str, lock: bool = False) -> Portfolio:
-    """The portfolio, or 404. `lock=True` before a write: writers to one portfolio take turns
-    (SELECT ... FOR UPDATE on PostgreSQL; SQLite transactions are serial already)."""
+def get_portfolio(
+    *, session: Session, portfolio_id: str, lock: bool = False, consistent: bool = False
+) -> Portfolio:
+    """The portfolio, or 404.
+
+    `lock=True` before a write: writers to one portfolio take turns (SELECT ... FOR UPDATE on
+    PostgreSQL; SQLite transactions are serial already). `consistent=True` before reading the
+    whole document (export, run): FOR SHARE keeps writers out until the transaction ends, so
+    the many SELECTs see one version of the portfolio, never half of a change.
+    """
     statement = select(Portfolio).where(Portfolio.id == portfolio_id)
-    if lock:
-        statement = statement.with_for_update().execution_options(populate_existing=True)
+    if lock or consistent:
+        statement = statement.with_for_update(read=not lock).execution_options(
+            populate_existing=True
+        )
     portfolio = session.exec(statement).first()
     if portfolio is None:
         raise NotFound(f"no portfolio '{portfolio_id}'")
@@ -377,6 +386,8 @@ class Kind:
     """The document's model of one entry."""
     options: tuple[Any, ...] = ()
     """Eager loads for its child rows."""
+    example: str = ""
+    """An id of the demo portfolio sonnenreisen-2027, for the API schema."""
 
     def select(self, portfolio: Portfolio) -> Any:
         table: Any = self.table
@@ -392,7 +403,12 @@ class Kind:
 
     def new_row(self, portfolio_pk: int, position: int, data: dict[str, Any]) -> Any:
         if self.table is Dependency:
-            row: Any = Dependency(portfolio_pk=portfolio_pk, position=position)
+            row: Any = Dependency(
+                portfolio_pk=portfolio_pk,
+                position=position,
+                touchpoint=data["touchpoint"],
+                requires=data["requires"],
+            )
         else:
             row = self.table(portfolio_pk=portfolio_pk, position=position, id=data["id"])
         row.set_data(data)
@@ -416,14 +432,17 @@ class Kind:
 
 
 KINDS: dict[str, Kind] = {
-    "departments": Kind("departments", "department", Department, document.Department),
-    "personas": Kind("personas", "persona", Persona, document.Persona),
+    "departments": Kind(
+        "departments", "department", Department, document.Department, example="marketing"
+    ),
+    "personas": Kind("personas", "persona", Persona, document.Persona, example="family"),
     "touchpoints": Kind(
         "touchpoints",
         "touchpoint",
         Touchpoint,
         document.Touchpoint,
         (selectinload(Touchpoint.pain_points), selectinload(Touchpoint.feedback)),  # type: ignore[arg-type]
+        example="hotline",
     ),
     "dependencies": Kind("dependencies", "dependency", Dependency, document.Dependency),
     "journeys": Kind(
@@ -435,8 +454,9 @@ KINDS: dict[str, Kind] = {
             selectinload(Journey.links),  # type: ignore[arg-type]
             selectinload(Journey.kpis).selectinload(Kpi.actuals),  # type: ignore[arg-type]
         ),
+        example="family-problem",
     ),
-    "scenarios": Kind("scenarios", "scenario", Scenario, document.Scenario),
+    "scenarios": Kind("scenarios", "scenario", Scenario, document.Scenario, example="pooled"),
 }
 DEPARTMENTS = KINDS["departments"]
 PERSONAS = KINDS["personas"]

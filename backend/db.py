@@ -7,6 +7,7 @@ loops). PostgreSQL serializes writers per portfolio with ``SELECT ... FOR UPDATE
 (see crud.lock_portfolio).
 """
 
+import contextlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -39,7 +40,9 @@ def make_engine(url: str, *, busy_timeout: float = 30.0, echo: bool = False) -> 
     def _make_directory(*_args: Any) -> None:
         # On first use, not when the engine is made (importing the app creates nothing).
         if not memory:
-            Path(database).parent.mkdir(parents=True, exist_ok=True)
+            # If this fails, connecting fails next with the driver's clear error.
+            with contextlib.suppress(OSError):
+                Path(database).parent.mkdir(parents=True, exist_ok=True)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:

@@ -92,6 +92,7 @@ def create_once(
     try:
         created = create()
         if key is not None:
+            _forget_expired(session=session, caller=caller, ttl_hours=ttl_hours)
             session.add(
                 IdempotencyRecord(
                     api_key_pk=caller.key_pk,
@@ -120,6 +121,15 @@ def create_once(
     for name, value in created.headers.items():
         response.headers[name] = value
     return created.body
+
+
+def _forget_expired(*, session: Session, caller: Caller, ttl_hours: float) -> None:
+    cutoff = utcnow() - timedelta(hours=ttl_hours)
+    statement = delete(IdempotencyRecord).where(
+        col(IdempotencyRecord.api_key_pk) == caller.key_pk,
+        col(IdempotencyRecord.created_at) < cutoff,
+    )
+    session.exec(statement)  # type: ignore[call-overload]
 
 
 def purge(*, session: Session, ttl_hours: float) -> int:

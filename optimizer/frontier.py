@@ -135,59 +135,59 @@ def frontier(
     silence_highs_banner()
     started = time.perf_counter()
     budgets = budget_levels(problem, points, low, high)
-    built = build_model(problem)
+    # the first solve (through PuLP) is the first point; every later one starts warm
+    built = build_model(problem.with_budget(budgets[0]))
     # warm re-solves need a basis: simplex throughout (a crossover would give one too,
     # but each later interior point solve would start from scratch)
     status, first = solve_built(built, solver or default_solver(built, simplex=True))
-    solves = 1
-    if first is None and status not in (pulp.LpSolveStatus.Infeasible,):
+    if first is None and status != pulp.LpSolveStatus.Infeasible:
         raise RuntimeError(f"the solver ended with status {status.name}")
     resolver = _Resolver(built)
     highs = resolver.highs
     highs.setOptionValue("solver", "simplex")
     highs.setOptionValue("presolve", "off")
+    # devex pricing: cheaper iterations on these short warm re-solves
+    highs.setOptionValue("simplex_dual_edge_weight_strategy", 1)
+    solves = 1
 
-    def point_at(budget: float) -> tuple[FrontierPoint, Solution | None]:
+    def point_at(
+        budget: float, solution: Solution | None = None, *, solved: bool = False
+    ) -> FrontierPoint:
         nonlocal solves
-        resolver.set_budget(budget)
-        solution = resolver.run()
-        solves += 1
+        if not solved:
+            resolver.set_budget(budget)
+            solution = resolver.run()
+            solves += 1
         if solution is None:
-            return (
-                FrontierPoint(
-                    budget=budget,
-                    status="infeasible",
-                    value=None,
-                    weighted_value=None,
-                    spend=None,
-                    unallocated=None,
-                    shadow_price=None,
-                    marginal_value=None,
-                    approximation_gap=None,
-                ),
-                None,
+            return FrontierPoint(
+                budget=budget,
+                status="infeasible",
+                value=None,
+                weighted_value=None,
+                spend=None,
+                unallocated=None,
+                shadow_price=None,
+                marginal_value=None,
+                approximation_gap=None,
             )
         evaluation = evaluate_allocation(
             problem.with_budget(budget), clipped(problem, solution.spends)
         )
         gap, _ = approximation(built, problem.with_budget(budget), solution, evaluation)
         assert built.budget_row is not None
-        return (
-            FrontierPoint(
-                budget=budget,
-                status="optimal",
-                value=evaluation.value,
-                weighted_value=evaluation.weighted_value,
-                spend=evaluation.spend,
-                unallocated=unallocated(budget, evaluation.spend),
-                shadow_price=max(0.0, float(solution.row_duals[built.budget_row])),
-                marginal_value=None,
-                approximation_gap=gap,
-            ),
-            solution,
+        return FrontierPoint(
+            budget=budget,
+            status="optimal",
+            value=evaluation.value,
+            weighted_value=evaluation.weighted_value,
+            spend=evaluation.spend,
+            unallocated=unallocated(budget, evaluation.spend),
+            shadow_price=max(0.0, float(solution.row_duals[built.budget_row])),
+            marginal_value=None,
+            approximation_gap=gap,
         )
 
-    computed = [point_at(b)[0] for b in budgets]
+    computed = [point_at(budgets[0], first, solved=True)] + [point_at(b) for b in budgets[1:]]
     filled = []
     for i, point in enumerate(computed):
         nxt = computed[i + 1] if i + 1 < len(computed) else None
@@ -196,7 +196,10 @@ def frontier(
             marginal = (nxt.weighted_value - point.weighted_value) / (nxt.budget - point.budget)
         filled.append(point.model_copy(update={"marginal_value": marginal}))
 
-    at_budget, _ = point_at(problem.budget)
+    same = [
+        p for p in computed if abs(p.budget - problem.budget) <= 1e-9 * max(1.0, problem.budget)
+    ]
+    at_budget = same[0] if same else point_at(problem.budget)
     current = evaluate_allocation(problem, current_allocation(problem))
     standing = Standing(
         budget=problem.budget,

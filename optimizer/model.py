@@ -145,6 +145,29 @@ class BuiltModel:
         assert highs is not None, "solve the model first"
         return highs
 
+    def chord_arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Row ids, tangent lifts and touchpoints of every curve line that approximates
+        (saturating chords), as arrays: the approximation gap is sum |dual| * lift."""
+        cached = self.__dict__.get("_chords")
+        if cached is None:
+            rows: list[int] = []
+            deltas: list[float] = []
+            owners: list[int] = []
+            for t, ids in self.curve_rows.items():
+                lines = self.lines[t]
+                if lines is None or not any(lines.deltas):
+                    continue
+                rows.extend(ids)
+                deltas.extend(lines.deltas)
+                owners.extend([t] * len(ids))
+            cached = (
+                np.array(rows, dtype=int),
+                np.array(deltas, dtype=float),
+                np.array(owners, dtype=int),
+            )
+            self.__dict__["_chords"] = cached
+        return cached
+
     def eff(self, t: int) -> pulp.LpVariable:
         return self.effective.get(t, self.quality[t])
 

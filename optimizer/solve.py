@@ -186,21 +186,12 @@ def solve_built(
 
 def approximation(
     built: BuiltModel, problem: PortfolioProblem, solution: Solution, evaluation: Evaluation
-) -> tuple[float, dict[int, list[float]]]:
+) -> tuple[float, dict[int, np.ndarray]]:
     """Relative gap between the tangent bound and the true value of the allocation, and
     each saturating line's share of it (|y_k| * delta_k, in money)."""
-    contributions: dict[int, list[float]] = {}
-    total = built.tie_break
-    for t, rows in built.curve_rows.items():
-        lines = built.lines[t]
-        if lines is None or not any(lines.deltas):
-            continue
-        shares = [
-            abs(solution.row_duals[r]) * d * built.scale
-            for r, d in zip(rows, lines.deltas, strict=True)
-        ]
-        contributions[t] = shares
-        total += sum(shares)
+    rows, deltas, owners = built.chord_arrays()
+    shares = np.abs(solution.row_duals[rows]) * deltas * built.scale
+    total = built.tie_break + float(shares.sum())
     true_objective = objective_of(problem, evaluation)
     if problem.mode == "min_spend":
         bound = solution.objective - total
@@ -209,19 +200,26 @@ def approximation(
         bound = solution.objective + total
         scale = evaluation.weighted_value if problem.mode == "max_net_value" else bound
         gap = max(0.0, bound - true_objective) / max(abs(scale), 1e-9)
+    if gap <= GAP_TARGET:
+        return gap, {}
+    contributions = {t: shares[owners == t] for t in np.unique(owners[shares > 0]).tolist()}
     return gap, contributions
 
 
 def refined_breakpoints(
     built: BuiltModel,
     problem: PortfolioProblem,
-    contributions: dict[int, list[float]],
+    contributions: dict[int, np.ndarray],
     excess: float,
 ) -> dict[int, list[float]]:
     """Split the lines carrying the largest shares of the gap until splitting them removes
     (at ~3/4 of each share) more than the excess."""
     ranked = sorted(
-        ((share, t, k) for t, shares in contributions.items() for k, share in enumerate(shares)),
+        (
+            (float(share), t, k)
+            for t, shares in contributions.items()
+            for k, share in enumerate(shares.tolist())
+        ),
         reverse=True,
     )
     chosen: dict[int, list[int]] = {}

@@ -3,7 +3,7 @@ and the headers that make writes safe (If-Match, Idempotency-Key)."""
 
 from typing import Annotated
 
-from fastapi import Depends, Header, Query, Request
+from fastapi import Depends, Header, Path, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import Session
 
@@ -46,6 +46,11 @@ def requires(role: Role):  # type: ignore[no-untyped-def]
 CallerDep = Annotated[Caller, Depends(get_caller)]
 OwnerDep = Annotated[Caller, Depends(requires(Role.owner))]
 PlannerDep = Annotated[Caller, Depends(requires(Role.planner))]
+
+PortfolioId = Annotated[
+    str, Path(description="The portfolio's id.", examples=["sonnenreisen-2027"])
+]
+"""Examples in the schema name the demo portfolio (seeds/), so they work against `seed`."""
 
 IfMatch = Annotated[
     str | None,

@@ -15,7 +15,9 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
+from sqlalchemy.exc import IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from backend.errors import DomainError
 from optimizer.document import DocumentError, format_path
@@ -125,6 +127,17 @@ def _validation(request: Request, error: RequestValidationError) -> JSONResponse
     return problem_response(request, 422, detail, errors=_items(errors))
 
 
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route accepts on this path (FastAPI makes one route per method,
+    so Starlette's own Allow header names only the first route's)."""
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        match, _ = route.matches(request.scope)
+        if match != Match.NONE:  # PARTIAL: the path matches, the method does not
+            methods |= set(getattr(route, "methods", None) or ())
+    return sorted(methods)
+
+
 def install(app: FastAPI) -> None:
     """Register the handlers that turn every error into problem+json."""
 
@@ -158,9 +171,33 @@ def install(app: FastAPI) -> None:
         )
         if error.status_code == 404 and detail == "Not Found":
             detail = f"no such resource: {request.url.path}"
+        headers = dict(error.headers or {})
         if error.status_code == 405:
-            detail = f"{request.method} is not allowed on {request.url.path}"
-        return problem_response(request, error.status_code, detail, headers=error.headers)
+            allowed = allowed_methods(request)
+            detail = (
+                f"{request.method} is not allowed on {request.url.path} "
+                f"(allowed: {', '.join(allowed)})"
+            )
+            headers["Allow"] = ", ".join(allowed)
+        return problem_response(request, error.status_code, detail, headers=headers)
+
+    @app.exception_handler(IntegrityError)
+    async def _integrity(request: Request, error: IntegrityError) -> JSONResponse:
+        # Only a concurrent write can get here (every rule is checked before writing).
+        log.warning("integrity error on %s %s: %s", request.method, request.url.path, error.orig)
+        return problem_response(
+            request, 409, "a concurrent change got there first; read the resource and retry"
+        )
+
+    @app.exception_handler(OperationalError)
+    async def _database(request: Request, error: OperationalError) -> JSONResponse:
+        log.error("database error on %s %s: %s", request.method, request.url.path, error.orig)
+        return problem_response(
+            request,
+            503,
+            "the database is busy or does not answer; retry in a moment",
+            headers={"Retry-After": "5"},
+        )
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, error: Exception) -> JSONResponse:

@@ -18,14 +18,14 @@ _DESCRIPTIONS = {
     422: "Invalid input, or a change that breaks a rule of the portfolio (each problem with "
     "its path).",
     428: "If-Match is required to change or delete this.",
-    503: "The database does not answer.",
+    503: "The database is busy or does not answer: retry later.",
 }
 
 
 def _codes(path: str, method: str, operation: dict[str, Any]) -> list[int]:
     if path.endswith("/health"):
         return [503]
-    codes = [401, 404, 422]
+    codes = [401, 404, 422, 503]
     has_body = "requestBody" in operation
     if has_body:
         codes += [400, 413]

@@ -163,3 +163,16 @@ def test_serve_answers_over_http(server: str, run) -> None:  # type: ignore[no-u
         refused = http.post("/portfolios/sonnenreisen-2027/runs", json={}, headers=viewer)
         assert refused.status_code == 403
         assert refused.headers["content-type"] == "application/problem+json"
+
+
+def test_journeyfolio_command_stays_lean_to_import() -> None:
+    # The backend's commands import the web stack only when they run.
+    code = (
+        "import sys, backend.cli; "
+        "print([m for m in ('fastapi', 'sqlmodel', 'sqlalchemy', 'uvicorn', 'pulp', 'highspy') "
+        "if m in sys.modules])"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
+    ).stdout.strip()
+    assert out == "[]"

@@ -4,6 +4,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
 from backend.main import create_app
@@ -200,6 +201,43 @@ def test_every_change_is_in_the_audit_log(client: TestClient, portfolio: str, ke
     assert log["items"][1]["action"] == "import"
     filtered = client.get(f"{base()}/audit?entity=department", headers=planner).json()
     assert filtered["total"] == 1
+
+
+def test_audit_outlives_the_portfolio(client: TestClient, portfolio: str, keys: Keys) -> None:
+    planner = keys.headers("planner")
+    assert client.delete(base(), headers={**planner, "If-Match": "*"}).status_code == 204
+    log = client.get(f"{base()}/audit", headers=keys.headers("viewer")).json()
+    assert [(e["action"], e["entity"]) for e in log["items"]] == [
+        ("delete", "portfolio"),
+        ("import", "portfolio"),
+    ]
+    assert log["items"][0]["before"]["journeys"] == 3
+    assert log["items"][0]["after"] is None
+
+
+def test_unexpected_error_is_a_plain_500_problem(app: Any, keys: Keys) -> None:
+    def broken() -> None:
+        raise RuntimeError("secret internals")
+
+    app.router.routes.append(APIRoute("/api/v1/broken", broken, methods=["GET"]))
+    with TestClient(app, raise_server_exceptions=False) as client:
+        response = client.get("/api/v1/broken", headers=keys.headers("viewer"))
+    body = assert_problem(response, 500, contains="unexpected error")
+    assert "secret" not in response.text
+    assert "Traceback" not in response.text
+    assert body["instance"] == "/api/v1/broken"
+
+
+def test_health_says_when_the_database_is_gone(tmp_path: Any) -> None:
+    app = create_app(make_settings("postgresql+psycopg://nobody@127.0.0.1:1/none"))
+    try:
+        with TestClient(app) as client:
+            response = client.get(f"{API}/health")
+            assert_problem(response, 503, contains="database does not answer")
+            response = client.get(f"{API}/portfolios", headers={"Authorization": "Bearer jf_x"})
+            assert_problem(response, 503, contains="retry")
+    finally:
+        app.state.engine.dispose()
 
 
 def test_idempotent_import(client: TestClient, planner: dict) -> None:

@@ -321,6 +321,7 @@ def test_plan_of_record(client: TestClient, portfolio: str, keys: Keys) -> None:
         response = client.post(f"{API}/runs/{a['run_id']}/approve", headers=keys.headers(role))
         assert_problem(response, 403)
     assert_problem(client.get(f"{base()}/plan", headers=planner), 404)
+    tag = client.get(f"{API}/runs/{a['run_id']}", headers=planner).headers["ETag"]
 
     response = client.post(
         f"{API}/runs/{a['run_id']}/approve", json={"note": "Board, 2026-11-20"}, headers=planner
@@ -336,7 +337,9 @@ def test_plan_of_record(client: TestClient, portfolio: str, keys: Keys) -> None:
     assert {t["id"]: t["spend"] for t in plan["touchpoints"]} == {
         t["id"]: t["spend"] for t in a["touchpoints"]
     }
-    assert client.get(f"{API}/runs/{a['run_id']}", headers=planner).json()["approved"] is True
+    approved = client.get(f"{API}/runs/{a['run_id']}", headers=planner)
+    assert approved.json()["approved"] is True
+    assert approved.headers["ETag"] != tag
     assert client.get(base(), headers=planner).json()["approved_run_id"] == a["run_id"]
 
     # Approving the same run again changes nothing; another run replaces it.

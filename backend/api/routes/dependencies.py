@@ -14,20 +14,28 @@ from backend.api.deps import (
     IfMatch,
     PagingDep,
     PlannerDep,
+    PortfolioId,
     SessionDep,
     SettingsDep,
 )
+from backend.api.route import JsonRoute
 from backend.crud import DEPENDENCIES
 from backend.models import DependencyCreate, DependencyPublic, DependencyUpdate, Page
 
-router = APIRouter(prefix="/portfolios/{portfolio_id}/dependencies", tags=["dependencies"])
-TouchpointId = Annotated[str, Path(description="The touchpoint that requires another.")]
-RequiresId = Annotated[str, Path(description="The touchpoint it requires.")]
+router = APIRouter(
+    route_class=JsonRoute, prefix="/portfolios/{portfolio_id}/dependencies", tags=["dependencies"]
+)
+TouchpointId = Annotated[
+    str, Path(description="The touchpoint that requires another.", examples=["app"])
+]
+RequiresId = Annotated[
+    str, Path(description="The touchpoint it requires.", examples=["web-booking"])
+]
 
 
 @router.get("", response_model=Page[DependencyPublic], response_model_exclude_none=True)
 def read_dependencies(
-    *, session: SessionDep, _caller: CallerDep, paging: PagingDep, portfolio_id: str
+    *, session: SessionDep, _caller: CallerDep, paging: PagingDep, portfolio_id: PortfolioId
 ) -> Any:
     """List the dependencies between touchpoints."""
     portfolio = crud.get_portfolio(session=session, portfolio_id=portfolio_id)
@@ -54,7 +62,7 @@ def create_dependency(
     settings: SettingsDep,
     caller: PlannerDep,
     response: Response,
-    portfolio_id: str,
+    portfolio_id: PortfolioId,
     body: DependencyCreate,
 ) -> Any:
     """Add a dependency (refused when it would close a cycle)."""
@@ -83,7 +91,7 @@ def read_dependency(
     session: SessionDep,
     _caller: CallerDep,
     response: Response,
-    portfolio_id: str,
+    portfolio_id: PortfolioId,
     touchpoint_id: TouchpointId,
     requires_id: RequiresId,
 ) -> Any:
@@ -108,7 +116,7 @@ def update_dependency(
     settings: SettingsDep,
     caller: PlannerDep,
     response: Response,
-    portfolio_id: str,
+    portfolio_id: PortfolioId,
     touchpoint_id: TouchpointId,
     requires_id: RequiresId,
     if_match: IfMatch = None,
@@ -142,7 +150,7 @@ def delete_dependency(
     session: SessionDep,
     settings: SettingsDep,
     caller: PlannerDep,
-    portfolio_id: str,
+    portfolio_id: PortfolioId,
     touchpoint_id: TouchpointId,
     requires_id: RequiresId,
     if_match: IfMatch = None,

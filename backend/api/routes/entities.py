@@ -13,10 +13,12 @@ from backend.api.deps import (
     CallerDep,
     IfMatch,
     PagingDep,
+    PortfolioId,
     SessionDep,
     SettingsDep,
     requires,
 )
+from backend.api.route import JsonRoute
 from backend.crud import Kind
 from backend.models import Page
 from backend.security import Caller, Role
@@ -36,13 +38,17 @@ def entity_router(
     """The five routes of one kind under /portfolios/{portfolio_id}/{kind.key}."""
     label = kind.label
     param = f"{label}_id"
-    router = APIRouter(prefix=f"/portfolios/{{portfolio_id}}/{kind.key}", tags=[kind.key])
-    EntityId = Annotated[str, Path(alias=param, description=f"The {label}'s id.")]
+    router = APIRouter(
+        route_class=JsonRoute, prefix=f"/portfolios/{{portfolio_id}}/{kind.key}", tags=[kind.key]
+    )
+    EntityId = Annotated[
+        str, Path(alias=param, description=f"The {label}'s id.", examples=[kind.example])
+    ]
     Writer = Annotated[Caller, Depends(requires(Role.planner))]
     Updater = Annotated[Caller, Depends(requires(update_role))]
 
     def read_items(
-        *, session: SessionDep, _caller: CallerDep, paging: PagingDep, portfolio_id: str
+        *, session: SessionDep, _caller: CallerDep, paging: PagingDep, portfolio_id: PortfolioId
     ) -> Any:
         portfolio = crud.get_portfolio(session=session, portfolio_id=portfolio_id)
         rows, total = crud.list_entities(
@@ -64,7 +70,7 @@ def entity_router(
         session: SessionDep,
         _caller: CallerDep,
         response: Response,
-        portfolio_id: str,
+        portfolio_id: PortfolioId,
         entity_id: EntityId,
     ) -> Any:
         portfolio = crud.get_portfolio(session=session, portfolio_id=portfolio_id)
@@ -79,7 +85,7 @@ def entity_router(
         settings: SettingsDep,
         caller: Writer,
         response: Response,
-        portfolio_id: str,
+        portfolio_id: PortfolioId,
         body: create_model,  # type: ignore[valid-type]
     ) -> Any:
         portfolio = crud.get_portfolio(session=session, portfolio_id=portfolio_id, lock=True)
@@ -103,7 +109,7 @@ def entity_router(
         settings: SettingsDep,
         caller: Updater,
         response: Response,
-        portfolio_id: str,
+        portfolio_id: PortfolioId,
         entity_id: EntityId,
         if_match: IfMatch = None,
         body: update_model,  # type: ignore[valid-type]
@@ -132,7 +138,7 @@ def entity_router(
         session: SessionDep,
         settings: SettingsDep,
         caller: Writer,
-        portfolio_id: str,
+        portfolio_id: PortfolioId,
         entity_id: EntityId,
         if_match: IfMatch = None,
     ) -> None:

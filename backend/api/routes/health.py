@@ -7,10 +7,11 @@ from fastapi import APIRouter
 from sqlalchemy import text
 
 from backend.api.deps import SessionDep
+from backend.api.route import JsonRoute
 from backend.errors import DomainError
 from backend.models import Health
 
-router = APIRouter(tags=["health"])
+router = APIRouter(route_class=JsonRoute, tags=["health"])
 
 
 def _version() -> str:

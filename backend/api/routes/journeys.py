@@ -15,9 +15,11 @@ from backend.api.deps import (
     IfMatch,
     OwnerDep,
     PagingDep,
+    PortfolioId,
     SessionDep,
     SettingsDep,
 )
+from backend.api.route import JsonRoute
 from backend.api.routes.entities import entity_router
 from backend.crud import JOURNEYS
 from backend.models import (
@@ -55,8 +57,13 @@ def _journey(session: Session, portfolio: Portfolio, journey_id: str) -> Journey
     )
 
 
-links = APIRouter(prefix="/portfolios/{portfolio_id}/journeys/{journey_id}/links", tags=["links"])
-TouchpointId = Annotated[str, Path(description="The linked touchpoint's id.")]
+links = APIRouter(
+    route_class=JsonRoute,
+    prefix="/portfolios/{portfolio_id}/journeys/{journey_id}/links",
+    tags=["links"],
+)
+JourneyId = Annotated[str, Path(description="The journey's id.", examples=["family-problem"])]
+TouchpointId = Annotated[str, Path(description="The linked touchpoint's id.", examples=["hotline"])]
 
 
 @links.get("", response_model=Page[LinkPublic], response_model_exclude_none=True)
@@ -65,8 +72,8 @@ def read_links(
     session: SessionDep,
     _caller: CallerDep,
     paging: PagingDep,
-    portfolio_id: str,
-    journey_id: str,
+    portfolio_id: PortfolioId,
+    journey_id: JourneyId,
 ) -> Any:
     """List where the journey meets its touchpoints, in order."""
     portfolio = crud.get_portfolio(session=session, portfolio_id=portfolio_id)
@@ -90,8 +97,8 @@ def create_link(
     settings: SettingsDep,
     caller: OwnerDep,
     response: Response,
-    portfolio_id: str,
-    journey_id: str,
+    portfolio_id: PortfolioId,
+    journey_id: JourneyId,
     body: LinkCreate,
 ) -> Any:
     """Link the journey to a touchpoint (its owner or a planner)."""
@@ -120,8 +127,8 @@ def read_link(
     session: SessionDep,
     _caller: CallerDep,
     response: Response,
-    portfolio_id: str,
-    journey_id: str,
+    portfolio_id: PortfolioId,
+    journey_id: JourneyId,
     touchpoint_id: TouchpointId,
 ) -> Any:
     """One link of the journey, with its ETag."""
@@ -141,8 +148,8 @@ def update_link(
     settings: SettingsDep,
     caller: OwnerDep,
     response: Response,
-    portfolio_id: str,
-    journey_id: str,
+    portfolio_id: PortfolioId,
+    journey_id: JourneyId,
     touchpoint_id: TouchpointId,
     if_match: IfMatch = None,
     body: LinkUpdate,
@@ -175,8 +182,8 @@ def delete_link(
     session: SessionDep,
     settings: SettingsDep,
     caller: OwnerDep,
-    portfolio_id: str,
-    journey_id: str,
+    portfolio_id: PortfolioId,
+    journey_id: JourneyId,
     touchpoint_id: TouchpointId,
     if_match: IfMatch = None,
 ) -> None:

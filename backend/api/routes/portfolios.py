@@ -11,13 +11,15 @@ from backend.api.deps import (
     IfMatch,
     PagingDep,
     PlannerDep,
+    PortfolioId,
     SessionDep,
     SettingsDep,
 )
+from backend.api.route import JsonRoute
 from backend.models import AuditPublic, Page, PortfolioPublic, PortfolioUpdate, as_utc
 from optimizer.document import PortfolioDocument, validate_document
 
-router = APIRouter(prefix="/portfolios", tags=["portfolios"])
+router = APIRouter(route_class=JsonRoute, prefix="/portfolios", tags=["portfolios"])
 
 
 @router.get("", response_model=Page[PortfolioPublic])
@@ -72,7 +74,7 @@ def create_portfolio(
 
 @router.get("/{portfolio_id}", response_model=PortfolioPublic)
 def read_portfolio(
-    *, session: SessionDep, _caller: CallerDep, response: Response, portfolio_id: str
+    *, session: SessionDep, _caller: CallerDep, response: Response, portfolio_id: PortfolioId
 ) -> Any:
     """One portfolio: its own fields, how many entities it has and its plan of record."""
     portfolio = crud.get_portfolio(session=session, portfolio_id=portfolio_id)
@@ -87,7 +89,7 @@ def update_portfolio(
     settings: SettingsDep,
     caller: PlannerDep,
     response: Response,
-    portfolio_id: str,
+    portfolio_id: PortfolioId,
     if_match: IfMatch = None,
     changes: PortfolioUpdate,
 ) -> Any:
@@ -108,7 +110,7 @@ def update_portfolio(
 
 @router.delete("/{portfolio_id}", status_code=204)
 def delete_portfolio(
-    *, session: SessionDep, caller: PlannerDep, portfolio_id: str, if_match: IfMatch = None
+    *, session: SessionDep, caller: PlannerDep, portfolio_id: PortfolioId, if_match: IfMatch = None
 ) -> None:
     """Delete a portfolio and everything in it (not when it has an approved plan)."""
     portfolio = crud.get_portfolio(session=session, portfolio_id=portfolio_id, lock=True)
@@ -121,10 +123,10 @@ def delete_portfolio(
     "/{portfolio_id}/document", response_model=PortfolioDocument, response_model_exclude_none=True
 )
 def read_document(
-    *, session: SessionDep, _caller: CallerDep, response: Response, portfolio_id: str
+    *, session: SessionDep, _caller: CallerDep, response: Response, portfolio_id: PortfolioId
 ) -> Any:
     """Export the portfolio as a document (import it again to get the same portfolio)."""
-    portfolio = crud.get_portfolio(session=session, portfolio_id=portfolio_id)
+    portfolio = crud.get_portfolio(session=session, portfolio_id=portfolio_id, consistent=True)
     document = crud.export_document(session=session, portfolio=portfolio)
     response.headers["ETag"] = crud.etag(portfolio)
     response.headers["Content-Disposition"] = f'attachment; filename="{portfolio.id}.json"'
@@ -137,14 +139,14 @@ def read_audit(
     session: SessionDep,
     _caller: CallerDep,
     paging: PagingDep,
-    portfolio_id: str,
+    portfolio_id: PortfolioId,
     entity: Annotated[
         str | None, Query(max_length=32, description="Only this kind (journey, link...).")
     ] = None,
     entity_id: Annotated[str | None, Query(max_length=200, description="Only this id.")] = None,
 ) -> Any:
-    """Who changed what in the portfolio, when, before and after (newest first)."""
-    crud.get_portfolio(session=session, portfolio_id=portfolio_id)
+    """Who changed what in the portfolio, when, before and after (newest first); kept, and
+    readable, after the portfolio is deleted."""
     rows, total = crud.list_audit(
         session=session,
         portfolio_id=portfolio_id,
@@ -153,6 +155,8 @@ def read_audit(
         entity=entity,
         entity_id=entity_id,
     )
+    if total == 0:
+        crud.get_portfolio(session=session, portfolio_id=portfolio_id)  # 404 if never there
     items = [
         {
             "id": row.pk,

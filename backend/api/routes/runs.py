@@ -11,9 +11,11 @@ from backend.api.deps import (
     OwnerDep,
     PagingDep,
     PlannerDep,
+    PortfolioId,
     SessionDep,
     SettingsDep,
 )
+from backend.api.route import JsonRoute
 from backend.errors import NotFound
 from backend.models import (
     ApproveRequest,
@@ -26,7 +28,7 @@ from backend.models import (
     RunSummary,
 )
 
-router = APIRouter(tags=["runs"])
+router = APIRouter(route_class=JsonRoute, tags=["runs"])
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -39,7 +41,7 @@ def create_run(
     session: SessionDep,
     settings: SettingsDep,
     caller: OwnerDep,
-    portfolio_id: str,
+    portfolio_id: PortfolioId,
     idempotency_key: IdempotencyKey = None,
     body: RunCreate,
 ) -> Any:
@@ -47,7 +49,7 @@ def create_run(
     payload = {"portfolio_id": portfolio_id, **body.model_dump(mode="json", exclude_unset=True)}
 
     def create() -> idempotency.Created:
-        portfolio = crud.get_portfolio(session=session, portfolio_id=portfolio_id)
+        portfolio = crud.get_portfolio(session=session, portfolio_id=portfolio_id, consistent=True)
         prepared = runs.prepare(session=session, portfolio=portfolio, request=body)
         # The solver runs outside a transaction: nothing is locked while it works.
         session.commit()
@@ -79,7 +81,7 @@ def read_runs(
     session: SessionDep,
     _caller: CallerDep,
     paging: PagingDep,
-    portfolio_id: str,
+    portfolio_id: PortfolioId,
     scenario: Annotated[
         str | None, Query(max_length=64, description="Only this scenario's.")
     ] = None,
@@ -103,10 +105,12 @@ def read_runs(
 
 
 @router.get("/runs/{run_id}", response_model=RunPublic)
-def read_run(*, session: SessionDep, _caller: CallerDep, run_id: str) -> Any:
+def read_run(*, session: SessionDep, _caller: CallerDep, response: Response, run_id: str) -> Any:
     """One run: the run JSON plus where it is kept."""
     run, portfolio = runs.get_run(session=session, run_id=run_id)
     approved = runs.approved_run_pk(session=session, portfolio=portfolio) == run.pk
+    # A run never changes; only whether it is the plan of record does.
+    response.headers["ETag"] = f'"{run.result_sha256[:32]}.{int(approved)}"'
     return runs.run_public(run, approved=approved)
 
 
@@ -188,7 +192,7 @@ def approve_run(
 
 
 @router.get("/portfolios/{portfolio_id}/plan", response_model=PlanPublic)
-def read_plan(*, session: SessionDep, _caller: CallerDep, portfolio_id: str) -> Any:
+def read_plan(*, session: SessionDep, _caller: CallerDep, portfolio_id: PortfolioId) -> Any:
     """The plan of record: the approved run's allocation, for finance."""
     portfolio = crud.get_portfolio(session=session, portfolio_id=portfolio_id)
     plan = crud.approved_run(session=session, portfolio=portfolio)
@@ -203,7 +207,7 @@ def read_compare(
     session: SessionDep,
     settings: SettingsDep,
     _caller: CallerDep,
-    portfolio_id: str,
+    portfolio_id: PortfolioId,
     runs_: Annotated[
         str,
         Query(
