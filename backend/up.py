@@ -235,7 +235,20 @@ def up(
     check_port_free(host, api_port, "--api-port")
     check_port_free(host, ui_port, "--ui-port")
 
-    prepared = prepare_database(database_url, busy_timeout=busy_timeout)
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from optimizer.document import DocumentError
+
+    try:
+        prepared = prepare_database(database_url, busy_timeout=busy_timeout)
+    except SQLAlchemyError as error:
+        shown = make_url(database_url).render_as_string(hide_password=True)
+        reason = str(error).splitlines()[0]
+        raise UpError(f"the database {shown} is not usable: {reason}") from None
+    except DocumentError as error:
+        problems = "; ".join(str(p) for p in error.problems)
+        raise UpError(f"a demo portfolio in {SEEDS} is not valid: {problems}") from None
     if prepared.imported:
         echo(f"empty database: imported the demo portfolios {', '.join(prepared.imported)}")
     else:
@@ -291,7 +304,10 @@ def up(
         deadline = time.monotonic() + STOP_GRACE_SECONDS
         for server in servers:
             server.stop(deadline)
-        revoke_key(database_url, prepared.key_pk)
+        try:
+            revoke_key(database_url, prepared.key_pk)
+        except SQLAlchemyError as error:
+            echo(f"warning: could not revoke the app's key {prepared.key_pk}: {error}")
         for signum, handler in previous.items():
             signal.signal(signum, handler)
     echo("stopped the API server and the Streamlit app")

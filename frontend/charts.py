@@ -46,7 +46,7 @@ def portfolio_matrix(frame: Any, currency: str) -> alt.LayerChart:
         size=alt.Size("attributed_cost:Q")
         .title(f"Attributed cost ({currency})")
         .scale(range=[80, 2200])
-        .legend(format="~s", orient="bottom"),
+        .legend(format="~s", orient="bottom", tickCount=4),
         color=alt.Color("persona:N")
         .scale(scheme="tableau10")
         .title("Persona")

@@ -165,7 +165,8 @@ st.subheader("Edit this journey")
 st.caption(
     f"For its owner ({journey.get('owner') or 'nobody yet'}): lifecycle, stages, touchpoint "
     "links with their weights, and KPIs. Saving checks that nobody changed the journey since "
-    "you opened it; if someone did, nothing is overwritten."
+    "you opened it; if someone did, nothing is overwritten. Every change is kept in the "
+    "portfolio's audit log."
 )
 base_key = f"journey-base:{portfolio['id']}:{journey_id}"
 if base_key not in st.session_state:

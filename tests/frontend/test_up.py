@@ -91,3 +91,24 @@ def test_up_refuses_a_busy_port(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     assert f"port {port} on 127.0.0.1 is in use" in result.stderr
     assert "--api-port" in result.stderr
     assert not (tmp_path / "db.sqlite").exists()  # nothing was started or created
+
+
+def test_up_says_when_the_database_is_not_usable(monkeypatch: pytest.MonkeyPatch) -> None:
+    from backend.config import get_settings
+    from tests.frontend.support import free_port
+
+    port = free_port()  # nothing listens there
+    monkeypatch.setenv(
+        "JOURNEYFOLIO_DATABASE_URL", f"postgresql+psycopg://app:secret@127.0.0.1:{port}/none"
+    )
+    get_settings.cache_clear()
+    result = CliRunner().invoke(
+        cli, ["up", "--api-port", str(free_port()), "--ui-port", str(free_port())]
+    )
+    get_settings.cache_clear()
+    assert result.exit_code == 1
+    assert f"the database postgresql+psycopg://app:***@127.0.0.1:{port}/none is not usable" in (
+        result.stderr
+    )
+    assert "secret" not in result.output
+    assert "Traceback" not in result.output
