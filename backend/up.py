@@ -159,12 +159,15 @@ class Server:
     command: list[str]
     health_url: str
     env: dict[str, str]
+    quiet: bool = False
+    """Drop what the server prints on standard output (its errors still show)."""
     process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
 
     def start(self) -> None:
         self.process = subprocess.Popen(
             self.command,
             env=self.env,
+            stdout=subprocess.DEVNULL if self.quiet else None,
             start_new_session=True,
             preexec_fn=_die_with_parent if sys.platform == "linux" else None,
         )
@@ -270,6 +273,8 @@ def up(
                 "JOURNEYFOLIO_API_KEY": prepared.key,
                 "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false",
             },
+            # Its banner names its own address; the one to open is printed below.
+            quiet=True,
         ),
     ]
 
