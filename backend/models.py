@@ -2,7 +2,8 @@
 
 The portfolio's entities live in normalized tables, one row per department, persona,
 touchpoint, journey, journey link, KPI, dependency and scenario; `to_data()` turns a row back
-into its part of the portfolio document (shared/portfolio-format.md), so the document export is
+into its part of the portfolio document (it reads attributes only, so `crud` calls it on plain
+SQL rows too) (shared/portfolio-format.md), so the document export is
 rebuilt from the rows and `optimizer.document.validate_document` stays the single source of
 the rules. References between entities are ids (slugs) inside one portfolio, checked by that
 validation on every write; rows belong to their portfolio (and children to their parent) by
@@ -183,8 +184,8 @@ class Touchpoint(SQLModel, table=True):
                 "max_spend": self.max_spend,
                 "curve": self.curve,
                 "description": self.description,
-                "pain_points": [p.to_data() for p in self.pain_points],
-                "feedback": [f.to_data() for f in self.feedback],
+                "pain_points": [PainPoint.to_data(p) for p in self.pain_points],
+                "feedback": [FeedbackNote.to_data(f) for f in self.feedback],
             }
         )
 
@@ -300,8 +301,8 @@ class Journey(SQLModel, table=True):
                 "floor": self.floor,
                 "description": self.description,
                 "stages": list(self.stages),
-                "touchpoints": [link.to_data() for link in self.links],
-                "kpis": [kpi.to_data() for kpi in self.kpis],
+                "touchpoints": [JourneyLink.to_data(link) for link in self.links],
+                "kpis": [Kpi.to_data(kpi) for kpi in self.kpis],
             }
         )
 
@@ -407,7 +408,7 @@ class Kpi(SQLModel, table=True):
                 "unit": self.unit,
                 "target": self.target,
                 "higher_is_better": self.higher_is_better,
-                "actuals": [a.to_data() for a in self.actuals],
+                "actuals": [KpiActual.to_data(a) for a in self.actuals],
             }
         )
 

@@ -160,10 +160,25 @@ def refine(breakpoints: Sequence[float], segments: Sequence[int], curve: Curve) 
     return out
 
 
+def chord_integral(
+    curves: Sequence[Curve], lowers: Sequence[float], uppers: Sequence[float]
+) -> np.ndarray:
+    """For saturating curves: sqrt(8 tolerance) times the number of chords that keep their
+    error near `tolerance` on [lower, upper] (the integral of sqrt(|q''|))."""
+    a = np.array([c.top - c.base for c in curves])
+    h = np.array([c.half_spend for c in curves])
+    lo, up = np.asarray(lowers, dtype=float), np.asarray(uppers, dtype=float)
+    return np.sqrt(2 * a * h) * 2 * ((lo + h) ** -0.5 - (up + h) ** -0.5)
+
+
 def saturating_lines_batch(
-    curves: Sequence[Curve], lowers: Sequence[float], uppers: Sequence[float], tolerance: float
+    curves: Sequence[Curve],
+    lowers: Sequence[float],
+    uppers: Sequence[float],
+    tolerance: float | np.ndarray,
 ) -> list[Lines]:
-    """`lines_for` for many saturating curves at once (numpy), same breakpoints and lines."""
+    """`lines_for` for many saturating curves at once (numpy), same breakpoints and lines;
+    `tolerance` may differ per curve."""
     if not curves:
         return []
     base = np.array([c.base for c in curves])
@@ -172,7 +187,7 @@ def saturating_lines_batch(
     lo, up = np.asarray(lowers, dtype=float), np.asarray(uppers, dtype=float)
     s_low, s_up = (lo + h) ** -0.5, (up + h) ** -0.5
     integral = np.sqrt(2 * a * h) * 2 * (s_low - s_up)
-    n = np.maximum(1, np.ceil(integral / math.sqrt(8 * tolerance))).astype(int)
+    n = np.maximum(1, np.ceil(integral / np.sqrt(8 * np.asarray(tolerance)))).astype(int)
     owner = np.repeat(np.arange(len(curves)), n)
     first = np.cumsum(n) - n
     i = np.arange(owner.size) - first[owner]

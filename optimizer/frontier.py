@@ -136,7 +136,8 @@ def frontier(
     started = time.perf_counter()
     budgets = budget_levels(problem, points, low, high)
     # the first solve (through PuLP) is the first point; every later one starts warm
-    built = build_model(problem.with_budget(budgets[0]))
+    current = evaluate_allocation(problem, current_allocation(problem))
+    built = build_model(problem.with_budget(budgets[0]), value_estimate=current.weighted_value)
     # warm re-solves need a basis: simplex throughout (a crossover would give one too,
     # but each later interior point solve would start from scratch)
     status, first = solve_built(built, solver or default_solver(built, simplex=True))
@@ -200,7 +201,6 @@ def frontier(
         p for p in computed if abs(p.budget - problem.budget) <= 1e-9 * max(1.0, problem.budget)
     ]
     at_budget = same[0] if same else point_at(problem.budget)
-    current = evaluate_allocation(problem, current_allocation(problem))
     standing = Standing(
         budget=problem.budget,
         value=at_budget.value,

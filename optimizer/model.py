@@ -62,8 +62,18 @@ import highspy
 import numpy as np
 import pulp
 
-from optimizer.curves import DEFAULT_TOLERANCE, Lines, lines_for, saturating_lines_batch
+from optimizer.curves import (
+    DEFAULT_TOLERANCE,
+    Lines,
+    chord_integral,
+    lines_for,
+    saturating_lines_batch,
+)
 from optimizer.problem import PortfolioProblem
+
+MIN_TOLERANCE = 1e-6
+MAX_TOLERANCE = 0.02
+"""Bounds on a chord's error (in quality) whatever a touchpoint's importance."""
 
 TIE_BREAK = 1e-7
 """Relative weight of the tie-breaking term (least spend; in min_spend mode, most value)."""
@@ -204,8 +214,12 @@ def build_model(
     *,
     breakpoints: dict[int, list[float]] | None = None,
     tolerance: float | None = None,
+    value_estimate: float | None = None,
+    gap_target: float = 1e-3,
 ) -> BuiltModel:
-    """Build the LP of a resolved problem; `breakpoints` override saturating curves' chords."""
+    """Build the LP of a resolved problem; `breakpoints` override saturating curves' chords,
+    `value_estimate` (e.g. the current allocation's weighted value) sizes them by
+    importance, else every chord aims at `tolerance`."""
     sense = pulp.LpMinimize if problem.mode == "min_spend" else pulp.LpMaximize
     prob = pulp.LpProblem("journey_portfolio", sense)
     built = BuiltModel(
@@ -219,7 +233,10 @@ def build_model(
         relevant=relevant_touchpoints(problem),
     )
     define_spend(built, problem)
-    define_response_curves(built, problem, breakpoints or {}, tolerance)
+    built.lines = curve_lines(
+        problem, built.relevant, breakpoints or {}, tolerance, value_estimate, gap_target
+    )
+    define_response_curves(built, problem)
     define_dependencies(built, problem)
     define_journey_experience(built, problem)
     define_budgets(built, problem)
@@ -233,13 +250,79 @@ def define_spend(built: BuiltModel, problem: PortfolioProblem) -> None:
         built.spend[t] = built.add_variable(f"spend_{t}", tp.lower / scale, tp.upper / scale)
 
 
+def importance(problem: PortfolioProblem) -> np.ndarray:
+    """The most weighted value one unit of quality of each touchpoint can move: its share
+    of every journey it serves (all of it where it is critical), passed on to what it
+    requires."""
+    weight = np.zeros(len(problem.touchpoints))
+    for journey in problem.journeys:
+        value = journey.priority * journey.value
+        for link in journey.links:
+            weight[link.touchpoint] += value * (1.0 if link.critical else link.weight)
+    requires: dict[int, list[int]] = {}
+    for t, u in problem.requires:
+        requires.setdefault(t, []).append(u)
+    order: list[int] = []
+    seen: set[int] = set()
+
+    def visit(t: int) -> None:  # dependents after what they require
+        stack = [(t, iter(requires.get(t, ())))]
+        seen.add(t)
+        while stack:
+            node, children = stack[-1]
+            child = next(children, None)
+            if child is None:
+                order.append(node)
+                stack.pop()
+            elif child not in seen:
+                seen.add(child)
+                stack.append((child, iter(requires.get(child, ()))))
+
+    for t in range(len(problem.touchpoints)):
+        if t not in seen:
+            visit(t)
+    for t in reversed(order):
+        for u in requires.get(t, ()):
+            weight[u] += weight[t]
+    return weight
+
+
+def chord_tolerances(
+    problem: PortfolioProblem, batch: list[int], value_estimate: float, gap_target: float
+) -> np.ndarray:
+    """Chord error per saturating curve so that sum_t importance_t * error_t stays within
+    the gap target of the estimated value (importance is an upper bound of each curve's
+    dual, so the realized gap is about half of that), with the fewest chords: minimizing
+    sum_t L_t / sqrt(error_t) subject to that sum gives error_t ~ (L_t / importance_t)^(2/3).
+    A touchpoint that carries little value gets coarse chords; a moment of truth of a big
+    journey gets fine ones."""
+    tps = problem.touchpoints
+    lengths = chord_integral(
+        [tps[t].curve for t in batch], [tps[t].lower for t in batch], [tps[t].upper for t in batch]
+    )
+    weights = importance(problem)[batch]
+    budget = gap_target * value_estimate
+    usable = (weights > 0) & (lengths > 0)
+    tolerance = np.full(len(batch), MAX_TOLERANCE)
+    if budget <= 0 or not usable.any():
+        return np.full(len(batch), DEFAULT_TOLERANCE)
+    shape = (lengths[usable] / weights[usable]) ** (2 / 3)
+    scale = budget / float((weights[usable] * shape).sum())
+    tolerance[usable] = np.clip(scale * shape, MIN_TOLERANCE, MAX_TOLERANCE)
+    return tolerance
+
+
 def curve_lines(
     problem: PortfolioProblem,
     relevant: list[bool],
     breakpoints: dict[int, list[float]],
     tolerance: float | None,
+    value_estimate: float | None = None,
+    gap_target: float = 1e-3,
 ) -> list[Lines | None]:
-    """The lines of every relevant touchpoint's curve (saturating ones in one numpy batch)."""
+    """The lines of every relevant touchpoint's curve (saturating ones in one numpy batch).
+    With a value estimate, each saturating curve gets the chord error its importance
+    allows (`chord_tolerances`); otherwise all get `tolerance`."""
     tol = DEFAULT_TOLERANCE if tolerance is None else tolerance
     out: list[Lines | None] = [None] * len(problem.touchpoints)
     batch = []
@@ -252,26 +335,23 @@ def curve_lines(
         else:
             out[t] = lines_for(c, tp.lower, tp.upper, tolerance=tol, breakpoints=breakpoints.get(t))
     tps = problem.touchpoints
+    tolerances: float | np.ndarray = tol
+    if value_estimate is not None and tolerance is None and batch:
+        tolerances = chord_tolerances(problem, batch, value_estimate, gap_target)
     lines = saturating_lines_batch(
         [tps[t].curve for t in batch],
         [tps[t].lower for t in batch],
         [tps[t].upper for t in batch],
-        tol,
+        tolerances,
     )
     for t, line in zip(batch, lines, strict=True):
         out[t] = line
     return out
 
 
-def define_response_curves(
-    built: BuiltModel,
-    problem: PortfolioProblem,
-    breakpoints: dict[int, list[float]],
-    tolerance: float | None,
-) -> None:
+def define_response_curves(built: BuiltModel, problem: PortfolioProblem) -> None:
     """(1) q_t <= a_tk + b_tk x_t; a fixed spend becomes an upper bound on q_t."""
     scale = built.scale
-    built.lines = curve_lines(problem, built.relevant, breakpoints, tolerance)
     for t, lines in enumerate(built.lines):
         if lines is None:
             continue

@@ -321,7 +321,12 @@ def solve(
     refinements = 0
     while True:
         t0 = time.perf_counter()
-        built = build_model(problem, breakpoints=breakpoints)
+        built = build_model(
+            problem,
+            breakpoints=breakpoints,
+            value_estimate=current.weighted_value,
+            gap_target=gap_target,
+        )
         build_seconds += time.perf_counter() - t0
         chosen = solver or default_solver(built, time_limit=time_limit)
         status, solution = solve_built(built, chosen)

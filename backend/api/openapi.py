@@ -33,8 +33,8 @@ def _codes(path: str, method: str, operation: dict[str, Any]) -> list[int]:
         codes += [403, 409]
     if method in ("patch", "delete"):
         codes += [412, 428]
-    if method == "get" and not any(p.get("in") == "path" for p in operation.get("parameters", [])):
-        # Lists without a parent in the path (GET /portfolios) have nothing to miss.
+    if not any(p.get("in") == "path" for p in operation.get("parameters", [])):
+        # Nothing named in the path (GET and POST /portfolios): nothing to miss.
         codes.remove(404)
     return sorted(codes)
 

@@ -154,8 +154,21 @@ def test_serve_answers_over_http(server: str, run) -> None:  # type: ignore[no-u
         )
         assert run_.status_code == 201
 
+        other = http.post(
+            "/portfolios/sonnenreisen-2027/runs",
+            json={"scenario": "departmental"},
+            headers=planner,
+        )
+        compare = http.get(
+            "/portfolios/sonnenreisen-2027/compare",
+            params={"runs": f"{run_.json()['run_id']},{other.json()['run_id']}"},
+            headers=planner,
+        )
+        assert compare.status_code == 200
+        assert compare.json()["runs"][1]["scenario_id"] == "departmental"
+
         runs = http.get("/portfolios/sonnenreisen-2027/runs", headers=viewer).json()
-        assert runs["total"] == 1
+        assert runs["total"] == 2
         run_id = runs["items"][0]["run_id"]
         xlsx = http.get(f"/runs/{run_id}/allocation.xlsx", headers=viewer)
         assert xlsx.status_code == 200

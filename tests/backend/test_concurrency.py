@@ -120,3 +120,25 @@ def test_writers_to_different_entities_all_succeed(server: str, keys: Keys) -> N
         assert budgets[f"dept-{number}"] == (number + 1) * 1000
     assert len(document["departments"]) == 3 + CLIENTS
     assert portfolio["version"] == 1 + 2 * CLIENTS
+
+
+def test_retries_racing_each_other_create_once(server: str, keys: Keys) -> None:
+    """A finance tool that fires the same request several times at once (same
+    Idempotency-Key) gets one run, and the same answer every time."""
+    headers = {**keys.headers("planner"), "Idempotency-Key": "budget-2027-final"}
+    barrier = threading.Barrier(CLIENTS)
+    url = f"{base().removeprefix(API)}/runs"
+
+    def client(_: int) -> tuple[int, str]:
+        with httpx2.Client(base_url=server, headers=headers, timeout=60) as http:
+            barrier.wait()
+            response = http.post(url, json={"scenario": "pooled-plus-10"})
+            return response.status_code, response.json()["run_id"]
+
+    with ThreadPoolExecutor(CLIENTS) as pool:
+        answers = list(pool.map(client, range(CLIENTS)))
+
+    assert {status for status, _ in answers} == {201}
+    assert len({run_id for _, run_id in answers}) == 1
+    with httpx2.Client(base_url=server, headers=headers) as http:
+        assert http.get(url).json()["total"] == 1

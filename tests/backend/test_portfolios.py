@@ -147,6 +147,9 @@ def test_unknown_route_and_method_are_problems(client: TestClient, keys: Keys) -
 
 
 def test_patch_portfolio(client: TestClient, portfolio: str, planner: dict) -> None:
+    assert_problem(client.patch(base(), json={"budget": 1}, headers=planner), 428)
+    stale = {**planner, "If-Match": '"1.0"'}
+    assert_problem(client.patch(base(), json={"budget": 1}, headers=stale), 412)
     tag = etag_of(client, base(), planner)
     response = client.patch(
         base(), json={"budget": 950000, "description": None}, headers={**planner, "If-Match": tag}

@@ -210,7 +210,8 @@ def test_list_runs(client: TestClient, portfolio: str, keys: Keys) -> None:
     assert set(page["items"][0]) >= {"status", "value", "spend", "input_sha256", "created_at"}
     only = client.get(f"{RUNS}?scenario=floors-cost", headers=planner).json()
     assert [item["run_id"] for item in only["items"]] == [ids[1]]
-    assert_problem(client.get(f"{API}/runs/nope", headers=planner), 404)
+    for tail in ("", "/input", "/allocation.csv", "/allocation.xlsx"):
+        assert_problem(client.get(f"{API}/runs/nope{tail}", headers=planner), 404)
 
 
 FORMULA = '=HYPERLINK("http://evil.example","Click")'
