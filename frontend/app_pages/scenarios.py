@@ -106,46 +106,43 @@ with st.expander(
                 "no_floor": st.column_config.CheckboxColumn("No floor"),
             },
         )
-        touchpoint_column, department_column = st.columns([3, 2])
-        with touchpoint_column:
-            st.markdown("**Touchpoints**: lock a spend, or exclude (minimum spend only).")
-            touchpoint_rows = st.data_editor(
-                edits.touchpoint_overrides(scenario, touchpoints).set_index("id"),
-                hide_index=True,
-                num_rows="fixed",
-                disabled=["touchpoint", "department", "current_spend"],
-                key=f"touchpoints:{tag}",
-                column_config={
-                    "touchpoint": st.column_config.TextColumn("Touchpoint", width="medium"),
-                    "department": "Department",
-                    "current_spend": st.column_config.NumberColumn(
-                        f"Today ({currency})", format="localized"
-                    ),
-                    "lock": st.column_config.NumberColumn(
-                        f"Lock at ({currency})", min_value=0.0, format="localized"
-                    ),
-                    "exclude": st.column_config.CheckboxColumn("Exclude"),
-                },
-            )
-        with department_column:
-            st.markdown("**Department caps** (ignored when the budget is pooled).")
-            department_rows = st.data_editor(
-                edits.department_overrides(scenario, departments).set_index("id"),
-                hide_index=True,
-                num_rows="fixed",
-                disabled=["department", "planned_cap"],
-                key=f"departments:{tag}",
-                column_config={
-                    "department": "Department",
-                    "planned_cap": st.column_config.NumberColumn(
-                        f"Plan cap ({currency})", format="localized"
-                    ),
-                    "cap": st.column_config.NumberColumn(
-                        f"Cap ({currency})", min_value=0.0, format="localized"
-                    ),
-                    "no_cap": st.column_config.CheckboxColumn("No cap"),
-                },
-            )
+        st.markdown("**Touchpoints**: lock a spend, or exclude (minimum spend only).")
+        touchpoint_rows = st.data_editor(
+            edits.touchpoint_overrides(scenario, touchpoints).set_index("id"),
+            hide_index=True,
+            num_rows="fixed",
+            disabled=["touchpoint", "department", "current_spend"],
+            key=f"touchpoints:{tag}",
+            column_config={
+                "touchpoint": st.column_config.TextColumn("Touchpoint", width="medium"),
+                "department": "Department",
+                "current_spend": st.column_config.NumberColumn(
+                    f"Today ({currency})", format="localized"
+                ),
+                "lock": st.column_config.NumberColumn(
+                    f"Lock at ({currency})", min_value=0.0, format="localized"
+                ),
+                "exclude": st.column_config.CheckboxColumn("Exclude"),
+            },
+        )
+        st.markdown("**Department caps** (ignored when the budget is pooled).")
+        department_rows = st.data_editor(
+            edits.department_overrides(scenario, departments).set_index("id"),
+            hide_index=True,
+            num_rows="fixed",
+            disabled=["department", "planned_cap"],
+            key=f"departments:{tag}",
+            column_config={
+                "department": "Department",
+                "planned_cap": st.column_config.NumberColumn(
+                    f"Plan cap ({currency})", format="localized"
+                ),
+                "cap": st.column_config.NumberColumn(
+                    f"Cap ({currency})", min_value=0.0, format="localized"
+                ),
+                "no_cap": st.column_config.CheckboxColumn("No cap"),
+            },
+        )
         submitted = st.form_submit_button(
             "Create scenario" if base is None else "Save scenario",
             type="primary",
