@@ -1,0 +1,226 @@
+"""Runs: optimize a scenario and keep the result; read, export, compare, approve the plan."""
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request, Response
+
+from backend import crud, exports, idempotency, runs
+from backend.api.deps import (
+    CallerDep,
+    IdempotencyKey,
+    OwnerDep,
+    PagingDep,
+    PlannerDep,
+    PortfolioId,
+    SessionDep,
+    SettingsDep,
+)
+from backend.api.route import JsonRoute
+from backend.errors import NotFound
+from backend.models import (
+    ApproveRequest,
+    ComparePublic,
+    Page,
+    PlanPublic,
+    RunCreate,
+    RunInput,
+    RunPublic,
+    RunSummary,
+)
+
+router = APIRouter(route_class=JsonRoute, tags=["runs"])
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@router.post("/portfolios/{portfolio_id}/runs", status_code=201, response_model=RunPublic)
+def create_run(
+    *,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    settings: SettingsDep,
+    caller: OwnerDep,
+    portfolio_id: PortfolioId,
+    idempotency_key: IdempotencyKey = None,
+    body: RunCreate,
+) -> Any:
+    """Optimize a scenario (or the portfolio as planned) with optional overrides, and keep it."""
+    payload = {"portfolio_id": portfolio_id, **body.model_dump(mode="json", exclude_unset=True)}
+
+    def create() -> idempotency.Created:
+        portfolio = crud.get_portfolio(session=session, portfolio_id=portfolio_id, consistent=True)
+        prepared = runs.prepare(session=session, portfolio=portfolio, request=body)
+        # The solver runs outside a transaction: nothing is locked while it works.
+        session.commit()
+        result = runs.solve(prepared.problem, time_limit=settings.solver_time_limit)
+        portfolio = crud.get_portfolio(session=session, portfolio_id=portfolio_id)
+        run = runs.store(
+            session=session, portfolio=portfolio, prepared=prepared, result=result, caller=caller
+        )
+        return idempotency.Created(
+            body=RunPublic.model_validate(runs.run_public(run, approved=False)),
+            headers={"Location": f"{request.scope.get('root_path', '')}/api/v1/runs/{run.id}"},
+        )
+
+    return idempotency.create_once(
+        session=session,
+        caller=caller,
+        key=idempotency_key,
+        request=request,
+        payload=payload,
+        response=response,
+        ttl_hours=settings.idempotency_ttl_hours,
+        create=create,
+    )
+
+
+@router.get("/portfolios/{portfolio_id}/runs", response_model=Page[RunSummary])
+def read_runs(
+    *,
+    session: SessionDep,
+    _caller: CallerDep,
+    paging: PagingDep,
+    portfolio_id: PortfolioId,
+    scenario: Annotated[
+        str | None, Query(max_length=64, description="Only this scenario's.")
+    ] = None,
+) -> Any:
+    """List the portfolio's runs, newest first."""
+    portfolio = crud.get_portfolio(session=session, portfolio_id=portfolio_id)
+    rows, total = runs.list_runs(
+        session=session,
+        portfolio=portfolio,
+        offset=paging.offset,
+        limit=paging.limit,
+        scenario_id=scenario,
+    )
+    approved = runs.approved_run_pk(session=session, portfolio=portfolio)
+    return {
+        "items": [runs.run_summary(r, portfolio, approved=r.pk == approved) for r in rows],
+        "total": total,
+        "offset": paging.offset,
+        "limit": paging.limit,
+    }
+
+
+@router.get("/runs/{run_id}", response_model=RunPublic)
+def read_run(*, session: SessionDep, _caller: CallerDep, response: Response, run_id: str) -> Any:
+    """One run: the run JSON plus where it is kept."""
+    run, portfolio = runs.get_run(session=session, run_id=run_id)
+    approved = runs.approved_run_pk(session=session, portfolio=portfolio) == run.pk
+    # A run never changes; only whether it is the plan of record does.
+    response.headers["ETag"] = f'"{run.result_sha256[:32]}.{int(approved)}"'
+    return runs.run_public(run, approved=approved)
+
+
+@router.get("/runs/{run_id}/input", response_model=RunInput)
+def read_run_input(*, session: SessionDep, _caller: CallerDep, run_id: str) -> Any:
+    """Everything the run used (document, scenario, overrides): run it again to reproduce."""
+    import json
+
+    run, _ = runs.get_run(session=session, run_id=run_id)
+    return {"input_sha256": run.input_sha256, **json.loads(run.input_json)}
+
+
+@router.get(
+    "/runs/{run_id}/allocation.csv",
+    response_class=Response,
+    responses={
+        200: {
+            "content": {"text/csv": {"schema": {"type": "string"}}},
+            "description": "One row per touchpoint.",
+        }
+    },
+)
+def read_allocation_csv(*, session: SessionDep, _caller: CallerDep, run_id: str) -> Response:
+    """The run's allocation as CSV (one row per touchpoint)."""
+    run, _ = runs.get_run(session=session, run_id=run_id)
+    return Response(
+        exports.to_csv(runs.result_of(run)),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="allocation-{run.id}.csv"'},
+    )
+
+
+@router.get(
+    "/runs/{run_id}/allocation.xlsx",
+    response_class=Response,
+    responses={
+        200: {
+            "content": {XLSX: {"schema": {"type": "string", "format": "binary"}}},
+            "description": "Summary, Allocation, Departments, Journeys sheets.",
+        }
+    },
+)
+def read_allocation_xlsx(*, session: SessionDep, _caller: CallerDep, run_id: str) -> Response:
+    """The run's allocation as an Excel workbook."""
+    run, _ = runs.get_run(session=session, run_id=run_id)
+    content = exports.to_xlsx(
+        runs.result_of(run),
+        run_id=run.id,
+        created_at=runs.info(run, approved=False)["created_at"].isoformat(),
+        input_sha256=run.input_sha256,
+    )
+    return Response(
+        content,
+        media_type=XLSX,
+        headers={"Content-Disposition": f'attachment; filename="allocation-{run.id}.xlsx"'},
+    )
+
+
+@router.post("/runs/{run_id}/approve", response_model=PlanPublic)
+def approve_run(
+    *,
+    session: SessionDep,
+    caller: PlannerDep,
+    run_id: str,
+    body: ApproveRequest | None = None,
+) -> Any:
+    """Approve the run as its portfolio's plan of record (replaces the previous plan)."""
+    run, portfolio = runs.get_run(session=session, run_id=run_id)
+    portfolio = crud.get_portfolio(session=session, portfolio_id=portfolio.id, lock=True)
+    approval = runs.approve(
+        session=session,
+        portfolio=portfolio,
+        run=run,
+        caller=caller,
+        note=body.note if body else None,
+    )
+    session.commit()
+    return runs.plan_public(portfolio, approval, run)
+
+
+@router.get("/portfolios/{portfolio_id}/plan", response_model=PlanPublic)
+def read_plan(*, session: SessionDep, _caller: CallerDep, portfolio_id: PortfolioId) -> Any:
+    """The plan of record: the approved run's allocation, for finance."""
+    portfolio = crud.get_portfolio(session=session, portfolio_id=portfolio_id)
+    plan = crud.approved_run(session=session, portfolio=portfolio)
+    if plan is None:
+        raise NotFound(f"portfolio '{portfolio_id}' has no approved plan yet")
+    return runs.plan_public(portfolio, plan[0], plan[1])
+
+
+@router.get("/portfolios/{portfolio_id}/compare", response_model=ComparePublic)
+def read_compare(
+    *,
+    session: SessionDep,
+    settings: SettingsDep,
+    _caller: CallerDep,
+    portfolio_id: PortfolioId,
+    runs_: Annotated[
+        str,
+        Query(
+            alias="runs",
+            max_length=2000,
+            description="Run ids separated by commas; deltas are against the first.",
+        ),
+    ],
+) -> Any:
+    """Runs side by side per touchpoint, department and journey, with deltas."""
+    portfolio = crud.get_portfolio(session=session, portfolio_id=portfolio_id)
+    ids = [part.strip() for part in runs_.split(",") if part.strip()]
+    chosen = runs.runs_to_compare(
+        session=session, portfolio=portfolio, ids=ids, max_runs=settings.max_compare_runs
+    )
+    return runs.compare(portfolio=portfolio, runs=chosen)

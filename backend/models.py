@@ -1,0 +1,924 @@
+"""Tables and API schemas.
+
+The portfolio's entities live in normalized tables, one row per department, persona,
+touchpoint, journey, journey link, KPI, dependency and scenario; `to_data()` turns a row back
+into its part of the portfolio document (it reads attributes only, so `crud` calls it on plain
+SQL rows too) (shared/portfolio-format.md), so the document export is
+rebuilt from the rows and `optimizer.document.validate_document` stays the single source of
+the rules. References between entities are ids (slugs) inside one portfolio, checked by that
+validation on every write; rows belong to their portfolio (and children to their parent) by
+foreign keys with ON DELETE CASCADE.
+
+API schemas: `XCreate` is the document's own model for that entity (the same fields, types
+and limits as the import format), `XUpdate` the fields a PATCH may change (all optional),
+`XPublic` what a GET returns (the entity plus its `version`).
+"""
+
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+
+import sqlalchemy as sa
+from pydantic import BaseModel, ConfigDict
+from pydantic import Field as PydanticField
+from sqlmodel import JSON, Field, Relationship, SQLModel
+
+from optimizer import document as doc
+from optimizer.result import RunResult
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def as_utc(moment: datetime) -> datetime:
+    """SQLite gives naive datetimes back: they were written as UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _fk(target: str) -> Any:
+    return sa.Column(sa.ForeignKey(target, ondelete="CASCADE"), nullable=False, index=True)
+
+
+def _without_none(data: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in data.items() if value is not None}
+
+
+def _timestamp() -> Any:
+    return Field(default_factory=utcnow, sa_type=sa.DateTime(timezone=True))
+
+
+# =========================================================================== tables
+
+
+class Portfolio(SQLModel, table=True):
+    """One planning universe. `version` counts every change to it or anything in it."""
+
+    pk: int | None = Field(default=None, primary_key=True)
+    id: str = Field(max_length=64, unique=True)
+    name: str = Field(sa_type=sa.Text)
+    currency: str = Field(max_length=3)
+    period: str = Field(default="", sa_type=sa.Text)
+    description: str | None = Field(default=None, sa_type=sa.Text)
+    budget: float
+    version: int = 1
+    created_at: datetime = _timestamp()
+    updated_at: datetime = _timestamp()
+    created_by: str = Field(sa_type=sa.Text)
+
+    def header_data(self) -> dict[str, Any]:
+        """The document's top-level keys (everything but the entity lists)."""
+        return _without_none(
+            {
+                "format": doc.FORMAT,
+                "id": self.id,
+                "name": self.name,
+                "currency": self.currency,
+                "period": self.period,
+                "description": self.description,
+                "budget": self.budget,
+            }
+        )
+
+
+class Department(SQLModel, table=True):
+    __table_args__ = (sa.UniqueConstraint("portfolio_pk", "id"),)
+
+    pk: int | None = Field(default=None, primary_key=True)
+    portfolio_pk: int = Field(sa_column=_fk("portfolio.pk"))
+    id: str = Field(max_length=64)
+    position: int
+    name: str = Field(sa_type=sa.Text)
+    budget: float | None = None
+    description: str | None = Field(default=None, sa_type=sa.Text)
+    version: int = 1
+
+    def to_data(self) -> dict[str, Any]:
+        return _without_none(
+            {
+                "id": self.id,
+                "name": self.name,
+                "budget": self.budget,
+                "description": self.description,
+            }
+        )
+
+    def set_data(self, data: dict[str, Any]) -> None:
+        self.name = data["name"]
+        self.budget = data.get("budget")
+        self.description = data.get("description")
+
+
+class Persona(SQLModel, table=True):
+    __table_args__ = (sa.UniqueConstraint("portfolio_pk", "id"),)
+
+    pk: int | None = Field(default=None, primary_key=True)
+    portfolio_pk: int = Field(sa_column=_fk("portfolio.pk"))
+    id: str = Field(max_length=64)
+    position: int
+    name: str = Field(sa_type=sa.Text)
+    description: str | None = Field(default=None, sa_type=sa.Text)
+    customers: int | None = Field(default=None, sa_type=sa.BigInteger)
+    value_per_customer: float | None = None
+    version: int = 1
+
+    def to_data(self) -> dict[str, Any]:
+        return _without_none(
+            {
+                "id": self.id,
+                "name": self.name,
+                "description": self.description,
+                "customers": self.customers,
+                "value_per_customer": self.value_per_customer,
+            }
+        )
+
+    def set_data(self, data: dict[str, Any]) -> None:
+        self.name = data["name"]
+        self.description = data.get("description")
+        self.customers = data.get("customers")
+        self.value_per_customer = data.get("value_per_customer")
+
+
+class Touchpoint(SQLModel, table=True):
+    __table_args__ = (sa.UniqueConstraint("portfolio_pk", "id"),)
+
+    pk: int | None = Field(default=None, primary_key=True)
+    portfolio_pk: int = Field(sa_column=_fk("portfolio.pk"))
+    id: str = Field(max_length=64)
+    position: int
+    name: str = Field(sa_type=sa.Text)
+    department: str = Field(max_length=64)
+    channel: str = Field(sa_type=sa.Text)
+    current_spend: float
+    min_spend: float = 0.0
+    max_spend: float
+    curve: dict[str, Any] = Field(sa_type=JSON)
+    """`{"points": [[spend, quality], ...]}` or `{"saturating": {base, max, half_spend}}`."""
+    description: str | None = Field(default=None, sa_type=sa.Text)
+    version: int = 1
+
+    pain_points: list["PainPoint"] = Relationship(
+        sa_relationship_kwargs={
+            "cascade": "all, delete-orphan",
+            "order_by": "PainPoint.position",
+            "passive_deletes": True,
+        }
+    )
+    feedback: list["FeedbackNote"] = Relationship(
+        sa_relationship_kwargs={
+            "cascade": "all, delete-orphan",
+            "order_by": "FeedbackNote.position",
+            "passive_deletes": True,
+        }
+    )
+
+    def to_data(self) -> dict[str, Any]:
+        return _without_none(
+            {
+                "id": self.id,
+                "name": self.name,
+                "department": self.department,
+                "channel": self.channel,
+                "current_spend": self.current_spend,
+                "min_spend": self.min_spend,
+                "max_spend": self.max_spend,
+                "curve": self.curve,
+                "description": self.description,
+                "pain_points": [PainPoint.to_data(p) for p in self.pain_points],
+                "feedback": [FeedbackNote.to_data(f) for f in self.feedback],
+            }
+        )
+
+    def set_data(self, data: dict[str, Any]) -> None:
+        self.name = data["name"]
+        self.department = data["department"]
+        self.channel = data["channel"]
+        self.current_spend = data["current_spend"]
+        self.min_spend = data.get("min_spend", 0.0)
+        self.max_spend = data["max_spend"]
+        self.curve = data["curve"]
+        self.description = data.get("description")
+        self.pain_points = [
+            PainPoint(position=i, text=p["text"], severity=p.get("severity", 1))
+            for i, p in enumerate(data.get("pain_points", []))
+        ]
+        self.feedback = [
+            FeedbackNote(position=i, text=f["text"], source=f.get("source"), date=f.get("date"))
+            for i, f in enumerate(data.get("feedback", []))
+        ]
+
+
+class PainPoint(SQLModel, table=True):
+    __tablename__ = "pain_point"
+
+    pk: int | None = Field(default=None, primary_key=True)
+    touchpoint_pk: int | None = Field(default=None, sa_column=_fk("touchpoint.pk"))
+    position: int
+    text: str = Field(sa_type=sa.Text)
+    severity: int = 1
+
+    def to_data(self) -> dict[str, Any]:
+        return {"text": self.text, "severity": self.severity}
+
+
+class FeedbackNote(SQLModel, table=True):
+    __tablename__ = "feedback_note"
+
+    pk: int | None = Field(default=None, primary_key=True)
+    touchpoint_pk: int | None = Field(default=None, sa_column=_fk("touchpoint.pk"))
+    position: int
+    text: str = Field(sa_type=sa.Text)
+    source: str | None = Field(default=None, sa_type=sa.Text)
+    date: str | None = Field(default=None, sa_type=sa.Text)
+
+    def to_data(self) -> dict[str, Any]:
+        return _without_none({"text": self.text, "source": self.source, "date": self.date})
+
+
+class Dependency(SQLModel, table=True):
+    """Touchpoint `touchpoint` requires touchpoint `requires`."""
+
+    __table_args__ = (sa.UniqueConstraint("portfolio_pk", "touchpoint", "requires"),)
+
+    pk: int | None = Field(default=None, primary_key=True)
+    portfolio_pk: int = Field(sa_column=_fk("portfolio.pk"))
+    position: int
+    touchpoint: str = Field(max_length=64)
+    requires: str = Field(max_length=64)
+    version: int = 1
+
+    def to_data(self) -> dict[str, Any]:
+        return {"touchpoint": self.touchpoint, "requires": self.requires}
+
+    def set_data(self, data: dict[str, Any]) -> None:
+        self.touchpoint = data["touchpoint"]
+        self.requires = data["requires"]
+
+
+class Journey(SQLModel, table=True):
+    __table_args__ = (sa.UniqueConstraint("portfolio_pk", "id"),)
+
+    pk: int | None = Field(default=None, primary_key=True)
+    portfolio_pk: int = Field(sa_column=_fk("portfolio.pk"))
+    id: str = Field(max_length=64)
+    position: int
+    name: str = Field(sa_type=sa.Text)
+    persona: str = Field(max_length=64)
+    owner: str | None = Field(default=None, sa_type=sa.Text)
+    lifecycle: str = Field(default="active", max_length=16)
+    value: float
+    priority: float = 1.0
+    floor: float | None = None
+    description: str | None = Field(default=None, sa_type=sa.Text)
+    stages: list[str] = Field(default_factory=list, sa_type=JSON)
+    version: int = 1
+
+    links: list["JourneyLink"] = Relationship(
+        sa_relationship_kwargs={
+            "cascade": "all, delete-orphan",
+            "order_by": "JourneyLink.position",
+            "passive_deletes": True,
+        }
+    )
+    kpis: list["Kpi"] = Relationship(
+        sa_relationship_kwargs={
+            "cascade": "all, delete-orphan",
+            "order_by": "Kpi.position",
+            "passive_deletes": True,
+        }
+    )
+
+    def to_data(self) -> dict[str, Any]:
+        return _without_none(
+            {
+                "id": self.id,
+                "name": self.name,
+                "persona": self.persona,
+                "owner": self.owner,
+                "lifecycle": self.lifecycle,
+                "value": self.value,
+                "priority": self.priority,
+                "floor": self.floor,
+                "description": self.description,
+                "stages": list(self.stages),
+                "touchpoints": [JourneyLink.to_data(link) for link in self.links],
+                "kpis": [Kpi.to_data(kpi) for kpi in self.kpis],
+            }
+        )
+
+    def set_data(self, data: dict[str, Any]) -> None:
+        """Set the journey's columns, KPIs and links (links kept by touchpoint, so their
+        versions survive a journey update that does not change them)."""
+        self.name = data["name"]
+        self.persona = data["persona"]
+        self.owner = data.get("owner")
+        self.lifecycle = data.get("lifecycle", "active")
+        self.value = data["value"]
+        self.priority = data.get("priority", 1.0)
+        self.floor = data.get("floor")
+        self.description = data.get("description")
+        self.stages = list(data.get("stages", []))
+        self.kpis = [Kpi.from_data(i, k) for i, k in enumerate(data.get("kpis", []))]
+        self.set_links(data["touchpoints"])
+
+    def set_links(self, links: list[dict[str, Any]]) -> None:
+        existing = {link.touchpoint: link for link in self.links}
+        rows = []
+        for position, data in enumerate(links):
+            row = existing.get(data["touchpoint"]) or JourneyLink(touchpoint=data["touchpoint"])
+            before = row.to_data() if row.pk is not None else None
+            row.position = position
+            row.set_data(data)
+            if before is not None and before != row.to_data():
+                row.version += 1
+            rows.append(row)
+        self.links = rows
+
+
+class JourneyLink(SQLModel, table=True):
+    """Where a journey meets a touchpoint (one per journey and touchpoint)."""
+
+    __tablename__ = "journey_link"
+    __table_args__ = (sa.UniqueConstraint("journey_pk", "touchpoint"),)
+
+    pk: int | None = Field(default=None, primary_key=True)
+    journey_pk: int | None = Field(default=None, sa_column=_fk("journey.pk"))
+    position: int = 0
+    touchpoint: str = Field(max_length=64)
+    stage: str | None = Field(default=None, sa_type=sa.Text)
+    weight: float = 1.0
+    critical: bool = False
+    emotion: float | None = None
+    version: int = 1
+
+    def to_data(self) -> dict[str, Any]:
+        return _without_none(
+            {
+                "touchpoint": self.touchpoint,
+                "stage": self.stage,
+                "weight": self.weight,
+                "critical": self.critical,
+                "emotion": self.emotion,
+            }
+        )
+
+    def set_data(self, data: dict[str, Any]) -> None:
+        self.stage = data.get("stage")
+        self.weight = data.get("weight", 1.0)
+        self.critical = data.get("critical", False)
+        self.emotion = data.get("emotion")
+
+
+class Kpi(SQLModel, table=True):
+    pk: int | None = Field(default=None, primary_key=True)
+    journey_pk: int | None = Field(default=None, sa_column=_fk("journey.pk"))
+    position: int
+    name: str = Field(sa_type=sa.Text)
+    unit: str = Field(default="", sa_type=sa.Text)
+    target: float | None = None
+    higher_is_better: bool = True
+
+    actuals: list["KpiActual"] = Relationship(
+        sa_relationship_kwargs={
+            "cascade": "all, delete-orphan",
+            "order_by": "KpiActual.position",
+            "passive_deletes": True,
+        }
+    )
+
+    @classmethod
+    def from_data(cls, position: int, data: dict[str, Any]) -> "Kpi":
+        kpi = cls(
+            position=position,
+            name=data["name"],
+            unit=data.get("unit", ""),
+            target=data.get("target"),
+            higher_is_better=data.get("higher_is_better", True),
+        )
+        kpi.actuals = [
+            KpiActual(position=i, period=a["period"], value=a["value"])
+            for i, a in enumerate(data.get("actuals", []))
+        ]
+        return kpi
+
+    def to_data(self) -> dict[str, Any]:
+        return _without_none(
+            {
+                "name": self.name,
+                "unit": self.unit,
+                "target": self.target,
+                "higher_is_better": self.higher_is_better,
+                "actuals": [KpiActual.to_data(a) for a in self.actuals],
+            }
+        )
+
+
+class KpiActual(SQLModel, table=True):
+    """A KPI's measured value for one period (a label: "2026-Q4", "2026-07")."""
+
+    __tablename__ = "kpi_actual"
+
+    pk: int | None = Field(default=None, primary_key=True)
+    kpi_pk: int | None = Field(default=None, sa_column=_fk("kpi.pk"))
+    position: int
+    period: str = Field(sa_type=sa.Text)
+    value: float
+
+    def to_data(self) -> dict[str, Any]:
+        return {"period": self.period, "value": self.value}
+
+
+class Scenario(SQLModel, table=True):
+    __table_args__ = (sa.UniqueConstraint("portfolio_pk", "id"),)
+
+    pk: int | None = Field(default=None, primary_key=True)
+    portfolio_pk: int = Field(sa_column=_fk("portfolio.pk"))
+    id: str = Field(max_length=64)
+    position: int
+    name: str = Field(sa_type=sa.Text)
+    description: str | None = Field(default=None, sa_type=sa.Text)
+    budget: float | None = None
+    pooled: bool = False
+    mode: str = Field(default="max_value", max_length=32)
+    priorities: dict[str, float] = Field(default_factory=dict, sa_type=JSON)
+    floors: dict[str, float | None] = Field(default_factory=dict, sa_type=JSON)
+    locks: dict[str, float] = Field(default_factory=dict, sa_type=JSON)
+    exclude: list[str] = Field(default_factory=list, sa_type=JSON)
+    departments: dict[str, float | None] = Field(default_factory=dict, sa_type=JSON)
+    version: int = 1
+
+    def to_data(self) -> dict[str, Any]:
+        data = _without_none(
+            {
+                "id": self.id,
+                "name": self.name,
+                "description": self.description,
+                "budget": self.budget,
+                "pooled": self.pooled,
+                "mode": self.mode,
+            }
+        )
+        # null values inside these maps mean something ("no floor", "no cap"): keep them.
+        data |= {
+            "priorities": dict(self.priorities),
+            "floors": dict(self.floors),
+            "locks": dict(self.locks),
+            "exclude": list(self.exclude),
+            "departments": dict(self.departments),
+        }
+        return data
+
+    def set_data(self, data: dict[str, Any]) -> None:
+        self.name = data["name"]
+        self.description = data.get("description")
+        self.budget = data.get("budget")
+        self.pooled = data.get("pooled", False)
+        self.mode = data.get("mode", "max_value")
+        self.priorities = dict(data.get("priorities", {}))
+        self.floors = dict(data.get("floors", {}))
+        self.locks = dict(data.get("locks", {}))
+        self.exclude = list(data.get("exclude", []))
+        self.departments = dict(data.get("departments", {}))
+
+
+class Run(SQLModel, table=True):
+    """One optimization run: the resolved input and the run JSON, stored together, never
+    changed afterwards."""
+
+    pk: int | None = Field(default=None, primary_key=True)
+    id: str = Field(max_length=64, unique=True)
+    portfolio_pk: int = Field(sa_column=_fk("portfolio.pk"))
+    portfolio_version: int
+    """The portfolio's version the run was computed on."""
+    scenario_id: str | None = Field(default=None, max_length=64)
+    status: str = Field(max_length=16)
+    mode: str = Field(max_length=32)
+    input_json: str = Field(sa_type=sa.Text)
+    """Canonical JSON of {"document", "scenario", "overrides"}: everything the run used."""
+    input_sha256: str = Field(max_length=64)
+    result_json: str = Field(sa_type=sa.Text)
+    result_sha256: str = Field(max_length=64)
+    value: float
+    weighted_value: float
+    objective: float
+    spend: float
+    created_at: datetime = _timestamp()
+    created_by: str = Field(sa_type=sa.Text)
+
+
+class PlanApproval(SQLModel, table=True):
+    """A run approved as its portfolio's plan of record; the latest one is the plan."""
+
+    __tablename__ = "plan_approval"
+
+    pk: int | None = Field(default=None, primary_key=True)
+    portfolio_pk: int = Field(sa_column=_fk("portfolio.pk"))
+    run_pk: int = Field(sa_column=_fk("run.pk"))
+    note: str | None = Field(default=None, sa_type=sa.Text)
+    approved_at: datetime = _timestamp()
+    approved_by: str = Field(sa_type=sa.Text)
+
+
+class ApiKey(SQLModel, table=True):
+    """An API key: only its SHA-256 is stored; the key itself is shown once."""
+
+    __tablename__ = "api_key"
+
+    pk: int | None = Field(default=None, primary_key=True)
+    name: str = Field(sa_type=sa.Text)
+    role: str = Field(max_length=16)
+    owner: str | None = Field(default=None, sa_type=sa.Text)
+    """The e-mail address of a journey owner (role `owner`): the journeys they may change."""
+    key_hash: str = Field(max_length=64, unique=True)
+    prefix: str = Field(max_length=16)
+    created_at: datetime = _timestamp()
+    revoked_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
+
+
+class AuditEvent(SQLModel, table=True):
+    """Who changed what, when, before and after. Kept when the portfolio is deleted."""
+
+    __tablename__ = "audit_event"
+    __table_args__ = (sa.Index("ix_audit_event_portfolio", "portfolio_id", "pk"),)
+
+    pk: int | None = Field(default=None, primary_key=True)
+    portfolio_id: str = Field(max_length=64)
+    at: datetime = _timestamp()
+    actor: str = Field(sa_type=sa.Text)
+    role: str = Field(max_length=16)
+    action: str = Field(max_length=16)
+    entity: str = Field(max_length=32)
+    entity_id: str = Field(sa_type=sa.Text)
+    before: Any = Field(default=None, sa_type=JSON, nullable=True)
+    after: Any = Field(default=None, sa_type=JSON, nullable=True)
+
+
+class IdempotencyRecord(SQLModel, table=True):
+    """The response to a create request carrying an `Idempotency-Key`, replayed on retry."""
+
+    __tablename__ = "idempotency_record"
+    __table_args__ = (sa.UniqueConstraint("api_key_pk", "key"),)
+
+    pk: int | None = Field(default=None, primary_key=True)
+    api_key_pk: int = Field(sa_column=_fk("api_key.pk"))
+    key: str = Field(max_length=255)
+    method: str = Field(max_length=8)
+    path: str = Field(sa_type=sa.Text)
+    fingerprint: str = Field(max_length=64)
+    status_code: int
+    body: str = Field(sa_type=sa.Text)
+    headers: dict[str, str] = Field(default_factory=dict, sa_type=JSON)
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_type=sa.DateTime(timezone=True), index=True
+    )
+
+
+# =========================================================================== API schemas
+
+
+class Strict(BaseModel):
+    """Request bodies: unknown keys and wrong types are errors, nothing is guessed."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class Out(BaseModel):
+    """Response bodies."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class Page[T](Out):
+    items: list[T]
+    total: int
+    """How many items there are in all (not only on this page)."""
+    offset: int
+    limit: int
+
+
+Version = Annotated[int, PydanticField(description="Increases with every change; the ETag.")]
+
+
+def Nullable() -> Any:  # noqa: N802 - reads like a default value
+    return PydanticField(default=None, description="Give null to remove the value.")
+
+
+# ------------------------------------------------------------------ portfolios
+
+
+class PortfolioUpdate(Strict):
+    name: doc.Text = None  # type: ignore[assignment]
+    currency: Annotated[str, PydanticField(pattern=r"^[A-Z]{3}$")] = None  # type: ignore[assignment]
+    period: str = None  # type: ignore[assignment]
+    description: str | None = Nullable()
+    budget: doc.Money = None  # type: ignore[assignment]
+
+
+class PortfolioPublic(Out):
+    id: str
+    name: str
+    currency: str
+    period: str
+    description: str | None
+    budget: float
+    version: Version
+    created_at: datetime
+    updated_at: datetime
+    created_by: str
+    departments: int
+    personas: int
+    touchpoints: int
+    journeys: int
+    scenarios: int
+    approved_run_id: str | None
+    """The run approved as the plan of record, if any."""
+
+
+# ------------------------------------------------------------------ entities
+
+
+class DepartmentCreate(doc.Department):
+    """A department (budget pool): `budget` is its optional cap for the period."""
+
+
+class DepartmentUpdate(Strict):
+    name: doc.Text = None  # type: ignore[assignment]
+    budget: doc.Money | None = Nullable()
+    description: str | None = Nullable()
+
+
+class DepartmentPublic(doc.Department):
+    model_config = ConfigDict(strict=False, frozen=False)
+    version: Version
+
+
+class PersonaCreate(doc.Persona):
+    """A persona (customer segment)."""
+
+
+class PersonaUpdate(Strict):
+    name: doc.Text = None  # type: ignore[assignment]
+    description: str | None = Nullable()
+    customers: Annotated[int, PydanticField(ge=0)] | None = Nullable()
+    value_per_customer: doc.Money | None = Nullable()
+
+
+class PersonaPublic(doc.Persona):
+    model_config = ConfigDict(strict=False, frozen=False)
+    version: Version
+
+
+class TouchpointCreate(doc.Touchpoint):
+    """A touchpoint, shared by any number of journeys."""
+
+
+class TouchpointUpdate(Strict):
+    name: doc.Text = None  # type: ignore[assignment]
+    department: doc.Slug = None  # type: ignore[assignment]
+    channel: Annotated[str, PydanticField(min_length=1, max_length=100)] = None  # type: ignore[assignment]
+    current_spend: doc.Money = None  # type: ignore[assignment]
+    min_spend: doc.Money = None  # type: ignore[assignment]
+    max_spend: doc.Money = None  # type: ignore[assignment]
+    curve: doc.Curve = None  # type: ignore[assignment]
+    description: str | None = Nullable()
+    pain_points: list[doc.PainPoint] = None  # type: ignore[assignment]
+    feedback: list[doc.FeedbackNote] = None  # type: ignore[assignment]
+
+
+class TouchpointPublic(doc.Touchpoint):
+    model_config = ConfigDict(strict=False, frozen=False)
+    version: Version
+
+
+class DependencyCreate(doc.Dependency):
+    """Touchpoint `touchpoint` requires touchpoint `requires` (it is never better than it)."""
+
+
+class DependencyUpdate(Strict):
+    touchpoint: doc.Slug = None  # type: ignore[assignment]
+    requires: doc.Slug = None  # type: ignore[assignment]
+
+
+class DependencyPublic(doc.Dependency):
+    model_config = ConfigDict(strict=False, frozen=False)
+    version: Version
+
+
+class JourneyCreate(doc.Journey):
+    """A journey (the product) with its touchpoint links and KPIs."""
+
+
+class JourneyUpdate(Strict):
+    name: doc.Text = None  # type: ignore[assignment]
+    persona: doc.Slug = None  # type: ignore[assignment]
+    owner: str | None = Nullable()
+    lifecycle: doc.Lifecycle = None  # type: ignore[assignment]
+    value: doc.Money = None  # type: ignore[assignment]
+    priority: doc.Priority = None  # type: ignore[assignment]
+    floor: doc.Quality | None = Nullable()
+    description: str | None = Nullable()
+    stages: list[doc.Text] = None  # type: ignore[assignment]
+    touchpoints: Annotated[list[doc.JourneyLink], PydanticField(min_length=1)] = None  # type: ignore[assignment]
+    kpis: list[doc.Kpi] = None  # type: ignore[assignment]
+
+
+class JourneyPublic(doc.Journey):
+    model_config = ConfigDict(strict=False, frozen=False)
+    version: Version
+
+
+class LinkCreate(doc.JourneyLink):
+    """Where the journey meets a touchpoint."""
+
+
+class LinkUpdate(Strict):
+    stage: str | None = Nullable()
+    weight: doc.Weight = None  # type: ignore[assignment]
+    critical: bool = None  # type: ignore[assignment]
+    emotion: Annotated[float, PydanticField(ge=-2, le=2)] | None = Nullable()
+
+
+class LinkPublic(doc.JourneyLink):
+    model_config = ConfigDict(strict=False, frozen=False)
+    journey: str
+    version: Version
+
+
+class ScenarioCreate(doc.Scenario):
+    """A named set of overrides on the portfolio."""
+
+
+class ScenarioUpdate(Strict):
+    name: doc.Text = None  # type: ignore[assignment]
+    description: str | None = Nullable()
+    budget: doc.Money | None = Nullable()
+    pooled: bool = None  # type: ignore[assignment]
+    mode: doc.Mode = None  # type: ignore[assignment]
+    priorities: dict[str, doc.Priority] = None  # type: ignore[assignment]
+    floors: dict[str, doc.Quality | None] = None  # type: ignore[assignment]
+    locks: dict[str, doc.Money] = None  # type: ignore[assignment]
+    exclude: list[str] = None  # type: ignore[assignment]
+    departments: dict[str, doc.Money | None] = None  # type: ignore[assignment]
+
+
+class ScenarioPublic(doc.Scenario):
+    model_config = ConfigDict(strict=False, frozen=False)
+    version: Version
+
+
+# ------------------------------------------------------------------ runs
+
+
+class RunCreate(Strict):
+    """Run a scenario (or the portfolio as planned) with optional ad-hoc overrides on top."""
+
+    scenario: doc.Slug | None = None
+    budget: doc.Money | None = None
+    pooled: bool | None = None
+    mode: doc.Mode | None = None
+    priorities: dict[str, doc.Priority] | None = None
+    floors: dict[str, doc.Quality | None] | None = None
+    locks: dict[str, doc.Money] | None = None
+    exclude: list[str] | None = None
+    departments: dict[str, doc.Money | None] | None = None
+
+
+class RunInfo(Out):
+    run_id: str
+    created_at: datetime
+    created_by: str
+    input_sha256: str
+    """SHA-256 of the stored input (canonical JSON of document, scenario and overrides)."""
+    result_sha256: str
+    portfolio_version: int
+    approved: bool
+    """Whether this run is the portfolio's current plan of record."""
+
+
+class RunPublic(RunResult, RunInfo):
+    """The run JSON (shared/run-result.md) plus where it is kept."""
+
+
+class RunSummary(RunInfo):
+    portfolio_id: str
+    scenario_id: str | None
+    status: str
+    mode: str
+    value: float
+    weighted_value: float
+    objective: float
+    spend: float
+
+
+class RunInput(Out):
+    """Everything a run used: the portfolio document as it was, the scenario and overrides."""
+
+    input_sha256: str
+    document: dict[str, Any]
+    scenario: str | None
+    overrides: dict[str, Any] | None
+
+
+class ApproveRequest(Strict):
+    note: Annotated[str, PydanticField(max_length=2000)] | None = None
+
+
+class PlanTouchpoint(Out):
+    id: str
+    name: str
+    department: str
+    channel: str
+    spend: float
+    current_spend: float
+    change: float
+
+
+class PlanDepartment(Out):
+    id: str
+    name: str
+    spend: float
+    current_spend: float
+    cap: float | None
+
+
+class PlanPublic(Out):
+    """The plan of record: the approved run's allocation, for finance."""
+
+    portfolio_id: str
+    run_id: str
+    scenario_id: str | None
+    approved_at: datetime
+    approved_by: str
+    note: str | None
+    input_sha256: str
+    currency: str
+    status: str
+    value: float
+    spend: float
+    budget: float
+    unallocated: float
+    touchpoints: list[PlanTouchpoint]
+    departments: list[PlanDepartment]
+
+
+# ------------------------------------------------------------------ compare
+
+
+class CompareRun(Out):
+    run_id: str
+    scenario_id: str | None
+    status: str
+    mode: str
+    created_at: datetime
+    budget: float
+    value: float
+    weighted_value: float
+    objective: float
+    spend: float
+    unallocated: float
+    price_of_silos: float
+
+
+class CompareRow(Out):
+    """One touchpoint, department or journey across the runs (null where a run lacks it);
+    deltas are against the first run."""
+
+    id: str
+    name: str
+    spend: list[float | None]
+    spend_delta: list[float | None]
+    quality: list[float | None] | None = None
+    quality_delta: list[float | None] | None = None
+    value: list[float | None] | None = None
+    value_delta: list[float | None] | None = None
+
+
+class ComparePublic(Out):
+    portfolio_id: str
+    currency: str
+    runs: list[CompareRun]
+    touchpoints: list[CompareRow]
+    departments: list[CompareRow]
+    journeys: list[CompareRow]
+
+
+# ------------------------------------------------------------------ audit, health
+
+
+class AuditPublic(Out):
+    id: int
+    portfolio_id: str
+    at: datetime
+    actor: str
+    role: str
+    action: Literal["create", "update", "delete", "import", "run", "approve"]
+    entity: str
+    entity_id: str
+    before: Any
+    after: Any
+
+
+class Health(Out):
+    status: Literal["ok"]
+    database: str
+    version: str

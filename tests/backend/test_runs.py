@@ -1,0 +1,390 @@
+"""Runs: create (with idempotency), read, reproduce, export as CSV and XLSX, compare, approve
+as the plan of record; a run through the API equals the command line's run."""
+
+import csv
+import hashlib
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from openpyxl import load_workbook
+from typer.testing import CliRunner
+
+from backend.cli import app as cli
+from optimizer.document import document_to_data, load_document
+from tests.backend.support import (
+    API,
+    ROOT,
+    STRANDHAUS,
+    Keys,
+    assert_problem,
+    audit_total,
+    base,
+    etag_of,
+    export,
+)
+
+RUNS = f"{base()}/runs"
+TIMINGS = ("build_seconds", "solve_seconds", "total_seconds")
+
+
+def without_timings(run: dict[str, Any]) -> dict[str, Any]:
+    """The run JSON without what depends on the clock or on where it is kept."""
+    solver = {k: v for k, v in run["solver"].items() if k not in TIMINGS}
+    keep = set(json.loads(json.dumps(run))) - {
+        "run_id",
+        "created_at",
+        "created_by",
+        "input_sha256",
+        "result_sha256",
+        "portfolio_version",
+        "approved",
+        "solver",
+    }
+    return {**{k: run[k] for k in keep}, "solver": solver}
+
+
+def start(client: TestClient, headers: dict[str, str], body: dict[str, Any] | None = None) -> dict:
+    response = client.post(RUNS, json=body or {}, headers=headers)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def test_create_run(client: TestClient, portfolio: str, keys: Keys) -> None:
+    response = client.post(RUNS, json={"scenario": "pooled-plus-10"}, headers=keys.headers("owner"))
+    assert response.status_code == 201, response.text
+    run = response.json()
+    assert run["format"] == "journeyfolio-run/v1"
+    assert (run["portfolio_id"], run["scenario_id"], run["status"]) == (
+        "strandhaus-2027",
+        "pooled-plus-10",
+        "optimal",
+    )
+    assert run["portfolio"]["budget"] == 990000
+    assert len(run["input_sha256"]) == 64
+    assert run["created_by"] == "anna <anna.berg@strandhaus.example>"
+    assert run["approved"] is False
+    assert response.headers["Location"] == f"{API}/runs/{run['run_id']}"
+    assert client.get(f"{API}/runs/{run['run_id']}", headers=keys.headers("viewer")).json() == run
+    log = client.get(f"{base()}/audit", headers=keys.headers("viewer")).json()["items"][0]
+    assert (log["action"], log["entity_id"]) == ("run", run["run_id"])
+
+
+@pytest.mark.parametrize(
+    ("document", "scenario"),
+    [
+        (STRANDHAUS, "pooled-plus-10"),
+        (STRANDHAUS, None),
+        (ROOT / "seeds" / "sonnenreisen-2027.yaml", "families-first"),
+        (ROOT / "seeds" / "finanzhaus-2027.yaml", None),
+    ],
+    ids=["strandhaus-pooled", "strandhaus", "sonnenreisen-families-first", "finanzhaus"],
+)
+def test_api_run_equals_command_line_run(
+    client: TestClient, keys: Keys, document: Path, scenario: str | None
+) -> None:
+    planner = keys.headers("planner")
+    data = document_to_data(load_document(document))
+    assert client.post(f"{API}/portfolios", json=data, headers=planner).status_code == 201
+    body = {"scenario": scenario} if scenario else {}
+    response = client.post(f"{base(data['id'])}/runs", json=body, headers=planner)
+    assert response.status_code == 201, response.text
+
+    args = ["optimize", str(document), "--format", "json"]
+    if scenario:
+        args += ["--scenario", scenario]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    assert without_timings(response.json()) == without_timings(json.loads(result.stdout))
+
+
+def test_overrides_apply_on_top_of_the_scenario(
+    client: TestClient, portfolio: str, planner: dict
+) -> None:
+    run = start(
+        client,
+        planner,
+        {"scenario": "pooled-plus-10", "budget": 800000, "locks": {"checkin": 150000}},
+    )
+    assert run["portfolio"]["budget"] == 800000
+    checkin = next(t for t in run["touchpoints"] if t["id"] == "checkin")
+    assert checkin["spend"] == pytest.approx(150000)
+    assert checkin["reason"] == "locked"
+    stored = client.get(f"{API}/runs/{run['run_id']}/input", headers=planner).json()
+    assert stored["scenario"] == "pooled-plus-10"
+    assert stored["overrides"] == {"budget": 800000.0, "locks": {"checkin": 150000.0}}
+
+
+def test_invalid_run_requests(client: TestClient, portfolio: str, planner: dict) -> None:
+    response = client.post(RUNS, json={"scenario": "nope"}, headers=planner)
+    body = assert_problem(response, 422)
+    assert body["errors"][0]["path"] == "scenario"
+    assert "unknown scenario 'nope'" in body["errors"][0]["message"]
+    response = client.post(RUNS, json={"locks": {"hotline": 999999999}}, headers=planner)
+    body = assert_problem(response, 422)
+    assert body["errors"][0]["path"] == "overrides.locks.hotline"
+    response = client.post(RUNS, json={"budget": "lots"}, headers=planner)
+    assert assert_problem(response, 422)["errors"][0]["path"] == "budget"
+    response = client.post(RUNS, json={"mode": "max_fun"}, headers=planner)
+    assert assert_problem(response, 422)["errors"][0]["path"] == "mode"
+    response = client.post(RUNS, json={"scenario": None, "colour": 1}, headers=planner)
+    assert assert_problem(response, 422)["errors"][0]["message"] == "unknown key"
+    assert_problem(client.post(f"{base('nope')}/runs", json={}, headers=planner), 404)
+    assert client.get(RUNS, headers=planner).json()["total"] == 0
+
+
+def test_infeasible_run_is_kept_and_says_why(
+    client: TestClient, portfolio: str, planner: dict
+) -> None:
+    run = start(client, planner, {"budget": 100000, "floors": {"family-booking": 0.95}})
+    assert run["status"] == "infeasible"
+    assert run["conflicts"]
+    approve = client.post(f"{API}/runs/{run['run_id']}/approve", headers=planner)
+    assert_problem(approve, 409, contains="only an optimal run")
+
+
+def test_run_is_reproducible_from_its_stored_input(
+    client: TestClient, portfolio: str, planner: dict
+) -> None:
+    run = start(client, planner, {"scenario": "floors-cost"})
+    stored = client.get(f"{API}/runs/{run['run_id']}/input", headers=planner).json()
+    input_sha = stored.pop("input_sha256")
+    assert input_sha == run["input_sha256"]
+    canonical = json.dumps(stored, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    assert hashlib.sha256(canonical.encode()).hexdigest() == input_sha
+    assert stored["document"] == export(client, planner)
+
+    # Same input, same result: importing the stored document elsewhere and running it again.
+    again = {**stored["document"], "id": "strandhaus-copy"}
+    assert client.post(f"{API}/portfolios", json=again, headers=planner).status_code == 201
+    response = client.post(
+        f"{base('strandhaus-copy')}/runs", json={"scenario": "floors-cost"}, headers=planner
+    )
+    second = response.json()
+    first, second = without_timings(run), without_timings(second)
+    assert first.pop("portfolio_id") == "strandhaus-2027"
+    assert second.pop("portfolio_id") == "strandhaus-copy"
+    assert first == second
+
+
+def test_a_run_never_changes_when_the_portfolio_does(
+    client: TestClient, portfolio: str, planner: dict
+) -> None:
+    run = start(client, planner)
+    url = f"{base()}/touchpoints/hotline"
+    tag = etag_of(client, url, planner)
+    client.patch(url, json={"current_spend": 1}, headers={**planner, "If-Match": tag})
+    later = client.get(f"{API}/runs/{run['run_id']}", headers=planner).json()
+    assert later == run
+    stored = client.get(f"{API}/runs/{run['run_id']}/input", headers=planner).json()
+    hotline = next(t for t in stored["document"]["touchpoints"] if t["id"] == "hotline")
+    assert hotline["current_spend"] == 120000
+    newer = start(client, planner)
+    assert newer["portfolio_version"] == run["portfolio_version"] + 1
+    assert newer["input_sha256"] != run["input_sha256"]
+
+
+def test_idempotent_run(client: TestClient, portfolio: str, planner: dict) -> None:
+    headers = {**planner, "Idempotency-Key": "finance-retry-7"}
+    first = client.post(RUNS, json={"scenario": "pooled-plus-10"}, headers=headers)
+    again = client.post(RUNS, json={"scenario": "pooled-plus-10"}, headers=headers)
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert again.json() == first.json()
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert client.get(RUNS, headers=planner).json()["total"] == 1
+    other = client.post(RUNS, json={"scenario": "floors-cost"}, headers=headers)
+    assert_problem(other, 422, contains="Idempotency-Key")
+    # Keys belong to the API key that used them: another caller starts afresh.
+    assert client.get(RUNS, headers=planner).json()["total"] == 1
+
+
+def test_list_runs(client: TestClient, portfolio: str, keys: Keys) -> None:
+    planner = keys.headers("planner")
+    ids = [start(client, planner, body)["run_id"] for body in ({}, {"scenario": "floors-cost"}, {})]
+    page = client.get(f"{RUNS}?limit=2", headers=keys.headers("viewer")).json()
+    assert page["total"] == 3
+    assert [item["run_id"] for item in page["items"]] == ids[::-1][:2]
+    assert set(page["items"][0]) >= {"status", "value", "spend", "input_sha256", "created_at"}
+    only = client.get(f"{RUNS}?scenario=floors-cost", headers=planner).json()
+    assert [item["run_id"] for item in only["items"]] == [ids[1]]
+    for tail in ("", "/input", "/allocation.csv", "/allocation.xlsx"):
+        assert_problem(client.get(f"{API}/runs/nope{tail}", headers=planner), 404)
+
+
+FORMULA = '=HYPERLINK("http://evil.example","Click")'
+
+
+def _poisoned_run(client: TestClient, planner: dict) -> dict[str, Any]:
+    url = f"{base()}/touchpoints/hotline"
+    tag = etag_of(client, url, planner)
+    response = client.patch(url, json={"name": FORMULA}, headers={**planner, "If-Match": tag})
+    assert response.status_code == 200
+    url = f"{base()}/departments/service"
+    tag = etag_of(client, url, planner)
+    response = client.patch(url, json={"name": "@SUM(1+1)"}, headers={**planner, "If-Match": tag})
+    assert response.status_code == 200
+    return start(client, planner)
+
+
+def test_allocation_csv(client: TestClient, portfolio: str, keys: Keys) -> None:
+    run = _poisoned_run(client, keys.headers("planner"))
+    response = client.get(
+        f"{API}/runs/{run['run_id']}/allocation.csv", headers=keys.headers("viewer")
+    )
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/csv")
+    assert "attachment" in response.headers["content-disposition"]
+    rows = list(csv.DictReader(io.StringIO(response.text)))
+    assert [row["touchpoint"] for row in rows] == [t["id"] for t in run["touchpoints"]]
+    hotline = next(row for row in rows if row["touchpoint"] == "hotline")
+    assert hotline["name"] == "'" + FORMULA
+    spends = {row["touchpoint"]: float(row["spend"]) for row in rows}
+    assert spends == pytest.approx({t["id"]: t["spend"] for t in run["touchpoints"]})
+
+
+def test_allocation_xlsx(client: TestClient, portfolio: str, keys: Keys) -> None:
+    run = _poisoned_run(client, keys.headers("planner"))
+    response = client.get(
+        f"{API}/runs/{run['run_id']}/allocation.xlsx", headers=keys.headers("viewer")
+    )
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith(
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    book = load_workbook(io.BytesIO(response.content))
+    assert book.sheetnames == ["Summary", "Allocation", "Departments", "Journeys"]
+    sheet = book["Allocation"]
+    header = [cell.value for cell in sheet[1]]
+    rows = [dict(zip(header, [c.value for c in row], strict=True)) for row in sheet.iter_rows(2)]
+    assert [row["touchpoint"] for row in rows] == [t["id"] for t in run["touchpoints"]]
+    assert sum(row["spend"] for row in rows) == pytest.approx(run["portfolio"]["spend"])
+    names = [cell for cell in sheet["B"] if cell.value and "HYPERLINK" in str(cell.value)]
+    assert [cell.value for cell in names] == ["'" + FORMULA]
+    assert names[0].data_type == "s"
+    departments = book["Departments"]
+    service = [row for row in departments.iter_rows(values_only=True) if row[0] == "service"]
+    assert service[0][1] == "'@SUM(1+1)"
+    assert not any(
+        cell.data_type == "f" for sheet in book for row in sheet.iter_rows() for cell in row
+    )
+    summary = dict(book["Summary"].iter_rows(min_row=2, values_only=True))
+    assert summary["run_id"] == run["run_id"]
+    assert summary["input_sha256"] == run["input_sha256"]
+
+
+def test_compare_runs(client: TestClient, portfolio: str, keys: Keys) -> None:
+    planner = keys.headers("planner")
+    a = start(client, planner)
+    b = start(client, planner, {"scenario": "pooled-plus-10"})
+    response = client.get(
+        f"{base()}/compare?runs={a['run_id']},{b['run_id']}", headers=keys.headers("viewer")
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert [r["run_id"] for r in body["runs"]] == [a["run_id"], b["run_id"]]
+    assert body["runs"][1]["budget"] == 990000
+    hotline = next(row for row in body["touchpoints"] if row["id"] == "hotline")
+    spend_a = next(t["spend"] for t in a["touchpoints"] if t["id"] == "hotline")
+    spend_b = next(t["spend"] for t in b["touchpoints"] if t["id"] == "hotline")
+    assert hotline["spend"] == pytest.approx([spend_a, spend_b])
+    assert hotline["spend_delta"] == pytest.approx([0, spend_b - spend_a])
+    assert {row["id"] for row in body["departments"]} == {"marketing", "service", "digital"}
+    journey = next(row for row in body["journeys"] if row["id"] == "family-booking")
+    value_a = next(j["value"] for j in a["journeys"] if j["id"] == "family-booking")
+    value_b = next(j["value"] for j in b["journeys"] if j["id"] == "family-booking")
+    assert journey["value_delta"] == pytest.approx([0, value_b - value_a])
+    assert len(journey["quality"]) == 2
+
+
+def test_compare_unhappy_paths(client: TestClient, portfolio: str, planner: dict) -> None:
+    a = start(client, planner)["run_id"]
+    assert_problem(client.get(f"{base()}/compare?runs={a},{a}", headers=planner), 422)
+    assert_problem(client.get(f"{base()}/compare?runs=,", headers=planner), 422)
+    assert_problem(client.get(f"{base()}/compare", headers=planner), 422)
+    assert_problem(client.get(f"{base()}/compare?runs={a},nope", headers=planner), 404)
+    many = ",".join(f"r{i}" for i in range(20))
+    assert_problem(client.get(f"{base()}/compare?runs={many}", headers=planner), 422)
+    other = {**export(client, planner), "id": "other-2027"}
+    client.post(f"{API}/portfolios", json=other, headers=planner)
+    # A run of another portfolio is not one of this portfolio's runs.
+    assert_problem(client.get(f"{base('other-2027')}/compare?runs={a}", headers=planner), 404)
+
+
+def test_plan_of_record(client: TestClient, portfolio: str, keys: Keys) -> None:
+    planner = keys.headers("planner")
+    assert_problem(client.get(f"{base()}/plan", headers=planner), 404, contains="no approved plan")
+    a = start(client, planner)
+    b = start(client, planner, {"scenario": "pooled-plus-10"})
+    for role in ("viewer", "owner"):
+        response = client.post(f"{API}/runs/{a['run_id']}/approve", headers=keys.headers(role))
+        assert_problem(response, 403)
+    assert_problem(client.get(f"{base()}/plan", headers=planner), 404)
+    tag = client.get(f"{API}/runs/{a['run_id']}", headers=planner).headers["ETag"]
+
+    response = client.post(
+        f"{API}/runs/{a['run_id']}/approve", json={"note": "Board, 2026-11-20"}, headers=planner
+    )
+    assert response.status_code == 200, response.text
+    plan = client.get(f"{base()}/plan", headers=keys.headers("viewer")).json()
+    assert plan == response.json()
+    assert (plan["run_id"], plan["note"], plan["approved_by"]) == (
+        a["run_id"],
+        "Board, 2026-11-20",
+        "leadership",
+    )
+    assert {t["id"]: t["spend"] for t in plan["touchpoints"]} == {
+        t["id"]: t["spend"] for t in a["touchpoints"]
+    }
+    approved = client.get(f"{API}/runs/{a['run_id']}", headers=planner)
+    assert approved.json()["approved"] is True
+    assert approved.headers["ETag"] != tag
+    assert client.get(base(), headers=planner).json()["approved_run_id"] == a["run_id"]
+
+    # Approving the same run again changes nothing; another run replaces it.
+    events = audit_total(client, planner)
+    client.post(f"{API}/runs/{a['run_id']}/approve", headers=planner)
+    assert audit_total(client, planner) == events
+    client.post(f"{API}/runs/{b['run_id']}/approve", headers=planner)
+    assert client.get(f"{base()}/plan", headers=planner).json()["run_id"] == b["run_id"]
+    log = client.get(f"{base()}/audit?entity=plan", headers=planner).json()["items"][0]
+    assert log["before"] == {"run_id": a["run_id"]}
+    assert log["after"]["run_id"] == b["run_id"]
+
+    # The approved run and its input never change, and the portfolio cannot be deleted.
+    response = client.delete(base(), headers={**planner, "If-Match": "*"})
+    assert_problem(response, 409, contains="approved plan")
+    assert client.get(f"{API}/runs/{b['run_id']}", headers=planner).json()["approved"] is True
+    assert_problem(client.post(f"{API}/runs/nope/approve", headers=planner), 404)
+
+
+def test_viewer_reads_runs_but_cannot_start_one(
+    client: TestClient, portfolio: str, keys: Keys
+) -> None:
+    assert_problem(client.post(RUNS, json={}, headers=keys.headers("viewer")), 403)
+    assert_problem(client.post(RUNS, json={}), 401)
+    run = start(client, keys.headers("other_owner"))
+    assert (
+        client.get(RUNS, headers=keys.headers("viewer")).json()["items"][0]["run_id"]
+        == (run["run_id"])
+    )
+
+
+def test_time_limit_ends_a_long_run_clearly(database_url: str, keys: Any) -> None:
+    from backend.main import create_app
+    from optimizer.generate import generate_document
+    from tests.backend.conftest import make_settings
+
+    app = create_app(make_settings(database_url, solver_time_limit=1e-6))
+    try:
+        with TestClient(app) as client:
+            planner = keys.headers("planner")
+            data = generate_document(300, 150, 3)
+            assert client.post(f"{API}/portfolios", json=data, headers=planner).status_code == 201
+            response = client.post(f"{base(data['id'])}/runs", json={}, headers=planner)
+            assert_problem(response, 422, contains="time limit")
+            assert client.get(f"{base(data['id'])}/runs", headers=planner).json()["total"] == 0
+    finally:
+        app.state.engine.dispose()
