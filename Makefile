@@ -31,8 +31,11 @@ lint: install
 	$(BIN)/lint-imports
 	$(BIN)/mypy
 
+# The API and the Streamlit app on demo data (an empty database gets the seeds); Ctrl-C stops both.
+API_PORT ?= 8000
+UI_PORT ?= 8501
 run: install
-	$(BIN)/journeyfolio optimize seeds/sonnenreisen-2027.yaml
+	$(BIN)/journeyfolio up --api-port $(API_PORT) --ui-port $(UI_PORT)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache .hypothesis

@@ -1,5 +1,5 @@
 """The `journeyfolio` command line: the optimizer's commands (validate, optimize...) plus the
-backend's: `serve`, `seed`, `keys`.
+backend's: `serve`, `seed`, `keys`, and `up` (the API and the Streamlit app together).
 
 Heavy imports (FastAPI, SQLAlchemy, the app) happen inside the commands, so `journeyfolio
 optimize` starts as fast as before.
@@ -45,6 +45,32 @@ def serve(
     _engine().dispose()
     typer.echo(f"journeyfolio API on http://{host}:{port}/api/v1 (docs: /api/v1/docs)", err=True)
     uvicorn.run(create_app(get_settings()), host=host, port=port, log_level="info")
+
+
+@app.command()
+def up(
+    api_port: Annotated[int, typer.Option(min=1, max=65535, help="Port of the API.")] = 8000,
+    ui_port: Annotated[int, typer.Option(min=1, max=65535, help="Port of the app.")] = 8501,
+    host: Annotated[str, typer.Option(help="Interface both listen on.")] = "127.0.0.1",
+) -> None:
+    """Start the API and the Streamlit app (an empty database gets the demo portfolios);
+    Ctrl-C stops both."""
+    from backend import up as launcher
+    from backend.config import get_settings
+
+    settings = get_settings()
+    try:
+        status = launcher.up(
+            host=host,
+            api_port=api_port,
+            ui_port=ui_port,
+            database_url=settings.database_url,
+            busy_timeout=settings.sqlite_busy_timeout,
+            echo=typer.echo,
+        )
+    except launcher.UpError as error:
+        raise fail([str(error)], EXIT_ERROR) from None
+    raise typer.Exit(status)
 
 
 @app.command()

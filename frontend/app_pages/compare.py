@@ -1,0 +1,108 @@
+"""Compare: two to four runs side by side, with what changes per touchpoint, department and
+journey."""
+
+import streamlit as st
+
+from frontend import charts, common, frames
+
+portfolio = common.pick_portfolio()
+(scenarios,) = common.load(portfolio, "scenarios")
+currency = portfolio["currency"]
+
+st.title("Compare scenarios")
+with common.api_errors():
+    listing = common.runs(portfolio["id"])
+if len(listing) < 2:
+    st.info(
+        "Comparing needs at least two runs of this portfolio. Run scenarios in the scenario "
+        "planner (the Portfolio page also runs the plan and a pooled budget 10 % bigger)."
+    )
+    st.page_link(
+        "app_pages/scenarios.py", label="Open the scenario planner", icon=":material/tune:"
+    )
+    st.stop()
+
+scenario_names = frames.names(scenarios)
+with common.api_errors():
+    labels = {
+        r["run_id"]: frames.run_label(
+            r, scenario_names, None if r["scenario_id"] else common.run_overrides(r["run_id"])
+        )
+        for r in listing
+    }
+wanted = [r for r in st.session_state.get("compare", []) if r in labels]
+if len(wanted) < 2:
+    wanted = [r["run_id"] for r in listing[:2]][::-1]
+st.session_state["compare"] = wanted
+st.session_state["_compare_widget"] = wanted
+
+
+def keep() -> None:
+    st.session_state["compare"] = st.session_state["_compare_widget"]
+
+
+chosen = st.multiselect(
+    "Runs to compare (the first is the reference the changes are measured against)",
+    list(labels),
+    format_func=labels.__getitem__,
+    max_selections=4,
+    key="_compare_widget",
+    on_change=keep,
+)
+if len(chosen) < 2:
+    st.info("Choose two to four runs.")
+    st.stop()
+
+with st.spinner("Comparing..."), common.api_errors():
+    comparison = common.api().compare(portfolio["id"], chosen)
+names = [labels[r] for r in chosen]
+
+summary = frames.compare_summary(comparison, names)
+reference = summary.iloc[0]
+columns = st.columns(len(chosen))
+for column, (_, row) in zip(columns, summary.iterrows(), strict=True):
+    with column.container(border=True):
+        st.markdown(f"**{row['run']}**")
+        if row["status"] != "optimal":
+            st.error("Infeasible: see the scenario planner for what conflicts.")
+            continue
+        st.metric(
+            "Value",
+            common.money(row["value"], portfolio),
+            delta=None
+            if row.name == 0
+            else common.money(row["value"] - reference["value"], portfolio, signed=True),
+        )
+        st.metric(
+            "Spend",
+            common.money(row["spend"], portfolio),
+            delta=None
+            if row.name == 0
+            else common.money(row["spend"] - reference["spend"], portfolio, signed=True),
+            delta_color="inverse",
+        )
+        st.metric("Price of silos", common.money(row["price_of_silos"], portfolio))
+        st.caption(
+            f"Budget {common.money(row['budget'], portfolio)}, unallocated "
+            f"{common.money(row['unallocated'], portfolio)}, {row['mode'].replace('_', ' ')}."
+        )
+
+st.altair_chart(
+    charts.compare_figures(frames.compare_figures(comparison, names), currency), width="stretch"
+)
+
+st.subheader("What changes against the first run")
+touchpoint_tab, department_tab, journey_tab = st.tabs(["Touchpoints", "Departments", "Journeys"])
+for tab, section, field, what in (
+    (touchpoint_tab, "touchpoints", "spend", "spend"),
+    (department_tab, "departments", "spend", "spend"),
+    (journey_tab, "journeys", "value", "value"),
+):
+    deltas = frames.compare_deltas(comparison, names, section, field)
+    if deltas.empty:
+        tab.info(f"No {section[:-1]}'s {what} changes against the first run.")
+        continue
+    tab.altair_chart(
+        charts.delta_bars(deltas, currency, f"Change in {what} ({currency})", names),
+        width="stretch",
+    )

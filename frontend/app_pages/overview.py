@@ -1,0 +1,153 @@
+"""Portfolio: what the journeys are worth, what the budget buys, what the silos cost."""
+
+import streamlit as st
+
+from frontend import charts, common, frames
+
+portfolio = common.pick_portfolio()
+personas, journeys = common.load(portfolio, "personas", "journeys")
+currency = portfolio["currency"]
+
+st.title(portfolio["name"])
+st.caption(
+    f"{portfolio.get('description') or ''} Period {portfolio['period']}, budget "
+    f"{common.money(portfolio['budget'], portfolio)}, {portfolio['journeys']} journeys on "
+    f"{portfolio['touchpoints']} touchpoints."
+)
+
+run = common.as_planned(portfolio)
+if run["status"] != "optimal":
+    st.error(
+        "The portfolio as planned cannot be met; the optimizer says what stands in the way:",
+        icon=":material/block:",
+    )
+    for conflict in run["conflicts"]:
+        st.markdown(f"- {conflict['message']}")
+    st.stop()
+
+figures = frames.headline(run)
+value, spend, gain, silos = st.columns(4)
+value.metric(
+    "Portfolio value",
+    common.money(figures["value"], portfolio),
+    border=True,
+    help="Sum of every journey's value per period at the experience quality the optimal "
+    "allocation of the planned budget reaches.",
+)
+spend.metric(
+    "Spend vs. budget",
+    common.money(figures["spend"], portfolio),
+    delta=f"of {common.money(figures['budget'], portfolio)}; "
+    + (
+        f"{common.money(figures['unallocated'], portfolio)} unallocated"
+        if figures["unallocated"] > 0.5
+        else "all used"
+    ),
+    delta_color="off",
+    delta_arrow="off",
+    border=True,
+    help="Budget that creates no value is left unallocated, never spread arbitrarily.",
+)
+gain.metric(
+    "Value vs. current allocation",
+    common.money(figures["gain_vs_current"], portfolio, signed=True),
+    delta=frames.percent(figures["gain_ratio"], signed=True),
+    border=True,
+    help=f"Today's allocation ({common.money(figures['current_spend'], portfolio)} as spent "
+    f"now) is worth {common.money(figures['current_value'], portfolio)}; the optimum of the "
+    "planned budget this much more.",
+)
+silos.metric(
+    "Price of silos",
+    common.money(figures["price_of_silos"], portfolio),
+    border=True,
+    help="What the portfolio loses when every department optimizes its own touchpoints with "
+    "its own budget: the optimum of the same budget is worth this much more than the silo "
+    "allocation.",
+)
+
+st.caption(
+    f"**Price of silos**: when every department spends its own budget on its own touchpoints "
+    f"for their own quality, blind to the journeys they serve, the portfolio is worth "
+    f"{common.money(figures['silo_value'], portfolio)}; spending the same budget for the "
+    f"journeys makes it worth {common.money(figures['value'], portfolio)}."
+)
+
+bigger = round(portfolio["budget"] * common.WHAT_IF_FACTOR)
+with st.spinner("Optimizing a pooled budget 10 % bigger..."), common.api_errors():
+    what_if = common.what_if_run(portfolio["id"], portfolio["version"], bigger)
+if what_if["status"] == "optimal":
+    extra_value = what_if["portfolio"]["value"] - figures["value"]
+    extra_spend = what_if["portfolio"]["spend"] - figures["spend"]
+    ratio = extra_value / extra_spend if extra_spend > 0.5 else 0.0
+    st.info(
+        f"**What would a pooled budget 10 % bigger buy?** With "
+        f"{common.money(bigger, portfolio)} in one pool (no department caps) the portfolio "
+        f"would be worth {common.money(what_if['portfolio']['value'], portfolio)}: "
+        f"**{common.money(extra_value, portfolio, signed=True)}** of value for "
+        f"{common.money(extra_spend, portfolio, signed=True)} of spend "
+        f"({ratio:.2f} {currency} of value per extra {currency}). Try other budgets in the "
+        f"scenario planner.",
+        icon=":material/lightbulb:",
+    )
+    st.page_link(
+        "app_pages/scenarios.py", label="Open the scenario planner", icon=":material/tune:"
+    )
+
+st.subheader("Journey portfolio")
+st.caption(
+    "Each bubble is a journey: how good its experience is (right is better) against what it "
+    "earns per period (up is more). Bubble size is the cost attributed to it, colour its "
+    "persona. Qualities and values are those of the optimal allocation of the planned budget."
+)
+table = frames.journey_table(journeys, personas, run)
+st.altair_chart(charts.portfolio_matrix(table, currency), width="stretch")
+
+st.subheader("Journeys by value")
+st.dataframe(
+    table,
+    hide_index=True,
+    column_order=[
+        "journey",
+        "persona",
+        "owner",
+        "lifecycle",
+        "value",
+        "quality",
+        "current_quality",
+        "attributed_cost",
+        "value_per_cost",
+        "max_value",
+        "limited_by",
+    ],
+    column_config={
+        "journey": st.column_config.TextColumn("Journey", width="medium"),
+        "persona": "Persona",
+        "owner": "Owner",
+        "lifecycle": "Lifecycle",
+        "value": st.column_config.NumberColumn(f"Value ({currency})", format="localized"),
+        "quality": st.column_config.ProgressColumn(
+            "Quality", min_value=0.0, max_value=1.0, format="%.2f"
+        ),
+        "current_quality": st.column_config.NumberColumn("Quality today", format="%.2f"),
+        "attributed_cost": st.column_config.NumberColumn(
+            f"Attributed cost ({currency})", format="localized"
+        ),
+        "value_per_cost": st.column_config.NumberColumn("Value per cost", format="%.1f"),
+        "max_value": st.column_config.NumberColumn(
+            f"Value at quality 1 ({currency})", format="localized"
+        ),
+        "limited_by": "Held back most by",
+    },
+)
+st.page_link("app_pages/journeys.py", label="Open a journey", icon=":material/route:")
+
+st.subheader("Departments")
+st.caption("Spend per department today and in the optimal allocation, against its cap.")
+department_frame = frames.department_allocation(run)
+st.altair_chart(
+    charts.allocation_bars(
+        frames.side_by_side(department_frame, "department"), "department", currency
+    ),
+    width="stretch",
+)

@@ -1,0 +1,633 @@
+"""The API's JSON shaped into the tables the pages show and the charts draw.
+
+Pure functions, no Streamlit and no HTTP: the pages fetch (client.py), these shape, charts.py
+draws. Names in the frames are what people read (journey and touchpoint names, not ids);
+money is in the portfolio's currency, qualities in [0, 1].
+"""
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+import pandas as pd
+
+Json = dict[str, Any]
+
+NO_STAGE = "(no stage)"
+CURRENT, OPTIMAL = "Current spend", "Optimal spend"
+"""The marks on a response curve."""
+CURVE_SAMPLES = 48
+"""Points per saturating curve drawn (they are smooth: more adds nothing visible)."""
+
+
+# =========================================================================== formatting
+
+
+def _missing(value: float | None) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def money(value: float | None, currency: str = "", *, signed: bool = False) -> str:
+    """Compact money: `8.89 M EUR`, `882 k EUR`, `950 EUR`; `+` before gains when signed."""
+    if _missing(value):
+        return "–"
+    assert value is not None
+    sign = "-" if value < 0 and round(abs(value)) > 0 else ("+" if signed and value > 0 else "")
+    size = abs(value)
+    if size >= 999_500:
+        text = f"{size / 1e6:,.2f} M"
+    elif size >= 9_999.5:
+        text = f"{size / 1e3:,.0f} k"
+    else:
+        text = f"{size:,.0f}"
+    return f"{sign}{text} {currency}".strip()
+
+
+def quality(value: float | None) -> str:
+    return "–" if _missing(value) else f"{value:.2f}"
+
+
+def percent(value: float | None, *, signed: bool = False) -> str:
+    """A ratio as percent: 0.142 -> `14.2 %`."""
+    if _missing(value):
+        return "–"
+    assert value is not None
+    return f"{value * 100:+.1f} %" if signed else f"{value * 100:.1f} %"
+
+
+def when(stamp: str) -> str:
+    """An API timestamp as `23 Nov 16:13:43` (UTC, as stored)."""
+    try:
+        moment = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    except ValueError:
+        return stamp
+    return moment.strftime("%d %b %H:%M:%S")
+
+
+def whole(amount: float | None) -> float:
+    """Money to whole units for tables (no `-0`); NaN stays NaN."""
+    if _missing(amount):
+        return math.nan
+    assert amount is not None
+    return float(round(amount)) + 0.0
+
+
+def names(items: Iterable[Json]) -> dict[str, str]:
+    """id -> name of a list of entities."""
+    return {item["id"]: item.get("name") or item["id"] for item in items}
+
+
+# =========================================================================== portfolio
+
+
+def headline(run: Json) -> dict[str, float]:
+    """The figures at the top of the portfolio page (from a run of the portfolio as planned)."""
+    figures = run["portfolio"]
+    current = run["baselines"]["current"]["value"]
+    return {
+        "value": figures["value"],
+        "current_value": current,
+        "gain_vs_current": figures["value"] - current,
+        "gain_ratio": (figures["value"] - current) / current if current else math.nan,
+        "spend": figures["spend"],
+        "budget": figures["budget"],
+        "current_spend": figures["current_spend"],
+        "unallocated": figures["unallocated"],
+        "price_of_silos": run["price_of_silos"],
+        "silo_value": run["baselines"]["silo"]["value"],
+    }
+
+
+def journey_table(journeys: Sequence[Json], personas: Sequence[Json], run: Json | None) -> Any:
+    """One row per journey: who owns it, what it is worth, how good it is, what it costs."""
+    persona = names(personas)
+    results = {j["id"]: j for j in (run or {}).get("journeys", [])}
+    touchpoint = {t["id"]: t["name"] for t in (run or {}).get("touchpoints", [])}
+    rows = []
+    for journey in journeys:
+        result = results.get(journey["id"], {})
+        limited = result.get("limited_by")
+        rows.append(
+            {
+                "id": journey["id"],
+                "journey": journey["name"],
+                "persona": persona.get(journey["persona"], journey["persona"]),
+                "owner": journey.get("owner") or "",
+                "lifecycle": journey.get("lifecycle", "active"),
+                "max_value": whole(journey["value"]),
+                "priority": float(journey.get("priority", 1.0)),
+                "floor": journey.get("floor"),
+                "quality": result.get("quality", math.nan),
+                "value": whole(result.get("value")),
+                "current_quality": result.get("current_quality", math.nan),
+                "current_value": whole(result.get("current_value")),
+                "attributed_cost": whole(result.get("attributed_cost")),
+                "value_per_cost": result.get("value_per_cost") or math.nan,
+                "limited_by": touchpoint.get(limited, limited or ""),
+            }
+        )
+    frame = pd.DataFrame(rows)
+    if frame.empty:
+        return frame
+    return frame.sort_values("value", ascending=False, na_position="last").reset_index(drop=True)
+
+
+# =========================================================================== one journey
+
+
+def _stage_of(link: Json) -> str:
+    return link.get("stage") or NO_STAGE
+
+
+def journey_map(journey: Json, touchpoints: Sequence[Json], run: Json | None) -> Any:
+    """The journey's links in order: stage, touchpoint, its quality, critical, emotion."""
+    info = {t["id"]: t for t in touchpoints}
+    results = {t["id"]: t for t in (run or {}).get("touchpoints", [])}
+    total = sum(float(link.get("weight", 1.0)) for link in journey["touchpoints"]) or 1.0
+    rows = []
+    for step, link in enumerate(journey["touchpoints"], start=1):
+        tp = info.get(link["touchpoint"], {})
+        result = results.get(link["touchpoint"], {})
+        name = tp.get("name", link["touchpoint"])
+        critical = bool(link.get("critical", False))
+        rows.append(
+            {
+                "step": step,
+                "stage": _stage_of(link),
+                "touchpoint_id": link["touchpoint"],
+                "touchpoint": name,
+                "label": f"{step}. {name}",
+                "department": tp.get("department", ""),
+                "weight": float(link.get("weight", 1.0)),
+                "share": float(link.get("weight", 1.0)) / total,
+                "critical": critical,
+                "moment": "moment of truth" if critical else "",
+                "emotion": link.get("emotion"),
+                "quality": result.get("quality", math.nan),
+                "current_quality": result.get("current_quality", math.nan),
+                "spend": result.get("spend", math.nan),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def stage_order(journey: Json) -> list[str]:
+    """The journey's stages in order, plus the stages its links name that it does not list."""
+    order = list(journey.get("stages") or [])
+    for link in journey["touchpoints"]:
+        stage = _stage_of(link)
+        if stage not in order:
+            order.append(stage)
+    return order
+
+
+def kpi_history(journey: Json) -> Any:
+    """KPI actuals over time, with their targets (one row per KPI and period)."""
+    rows = []
+    for kpi in journey.get("kpis", []):
+        label = f"{kpi['name']} ({kpi['unit']})" if kpi.get("unit") else kpi["name"]
+        for actual in kpi.get("actuals", []):
+            rows.append(
+                {
+                    "kpi": label,
+                    "period": str(actual["period"]),
+                    "value": float(actual["value"]),
+                    "target": kpi.get("target"),
+                }
+            )
+    return pd.DataFrame(rows, columns=["kpi", "period", "value", "target"])
+
+
+def kpi_status(journey: Json) -> Any:
+    """Each KPI's latest actual against its target."""
+    rows = []
+    for kpi in journey.get("kpis", []):
+        actuals = kpi.get("actuals", [])
+        latest = actuals[-1] if actuals else None
+        target = kpi.get("target")
+        higher = kpi.get("higher_is_better", True)
+        on_target: bool | None = None
+        if latest is not None and target is not None:
+            on_target = latest["value"] >= target if higher else latest["value"] <= target
+        rows.append(
+            {
+                "kpi": kpi["name"],
+                "unit": kpi.get("unit", ""),
+                "period": latest["period"] if latest else "",
+                "actual": latest["value"] if latest else math.nan,
+                "target": math.nan if target is None else target,
+                "better": "higher" if higher else "lower",
+                "status": (
+                    "no data" if on_target is None else "on target" if on_target else "off target"
+                ),
+            }
+        )
+    return pd.DataFrame(
+        rows, columns=["kpi", "unit", "period", "actual", "target", "better", "status"]
+    )
+
+
+def pain_points(journey: Json, touchpoints: Sequence[Json]) -> Any:
+    """Pain points and feedback on the journey's touchpoints, most severe first."""
+    info = {t["id"]: t for t in touchpoints}
+    rows = []
+    for link in journey["touchpoints"]:
+        tp = info.get(link["touchpoint"], {})
+        for pain in tp.get("pain_points", []):
+            rows.append(
+                {
+                    "touchpoint": tp.get("name", link["touchpoint"]),
+                    "stage": _stage_of(link),
+                    "kind": "pain point",
+                    "severity": int(pain.get("severity", 1)),
+                    "text": pain["text"],
+                }
+            )
+        for note in tp.get("feedback", []):
+            source = ", ".join(str(x) for x in (note.get("source"), note.get("date")) if x)
+            rows.append(
+                {
+                    "touchpoint": tp.get("name", link["touchpoint"]),
+                    "stage": _stage_of(link),
+                    "kind": f"feedback ({source})" if source else "feedback",
+                    "severity": 0,
+                    "text": note["text"],
+                }
+            )
+    frame = pd.DataFrame(rows, columns=["touchpoint", "stage", "kind", "severity", "text"])
+    return frame.sort_values("severity", ascending=False, kind="stable").reset_index(drop=True)
+
+
+def journey_costs(journey_id: str, journeys: Sequence[Json], run: Json) -> Any:
+    """Where a journey's attributed cost comes from: each linked touchpoint's spend shared
+    among its journeys in proportion to normalized weight x journey value (DOMAIN.md), plus
+    what reaches it through touchpoints its touchpoints require."""
+    spends = {t["id"]: (t["name"], t["spend"]) for t in run.get("touchpoints", [])}
+    claims: dict[str, dict[str, float]] = {}
+    for journey in journeys:
+        total = sum(float(link.get("weight", 1.0)) for link in journey["touchpoints"]) or 1.0
+        for link in journey["touchpoints"]:
+            claim = float(link.get("weight", 1.0)) / total * max(float(journey["value"]), 1e-12)
+            claims.setdefault(link["touchpoint"], {})[journey["id"]] = claim
+    rows = []
+    for touchpoint, by_journey in claims.items():
+        if journey_id not in by_journey or touchpoint not in spends:
+            continue
+        name, spend = spends[touchpoint]
+        rows.append(
+            {
+                "touchpoint": name,
+                "cost": spend * by_journey[journey_id] / sum(by_journey.values()),
+                "share_of_spend": by_journey[journey_id] / sum(by_journey.values()),
+            }
+        )
+    result = next((j for j in run.get("journeys", []) if j["id"] == journey_id), None)
+    if result is not None:
+        rest = result["attributed_cost"] - sum(row["cost"] for row in rows)
+        if rest > 0.5:
+            rows.append(
+                {"touchpoint": "via required touchpoints", "cost": rest, "share_of_spend": None}
+            )
+    frame = pd.DataFrame(rows, columns=["touchpoint", "cost", "share_of_spend"])
+    return frame.sort_values("cost", ascending=False).reset_index(drop=True)
+
+
+# =========================================================================== touchpoints
+
+
+def sharing_matrix(journeys: Sequence[Json], touchpoints: Sequence[Json]) -> Any:
+    """One row per journey link: which journeys share which touchpoints, and how much."""
+    info = {t["id"]: t for t in touchpoints}
+    sharers: dict[str, int] = {}
+    for journey in journeys:
+        for link in journey["touchpoints"]:
+            sharers[link["touchpoint"]] = sharers.get(link["touchpoint"], 0) + 1
+    rows = []
+    for journey in journeys:
+        total = sum(float(link.get("weight", 1.0)) for link in journey["touchpoints"]) or 1.0
+        for link in journey["touchpoints"]:
+            tp = info.get(link["touchpoint"], {})
+            critical = bool(link.get("critical", False))
+            rows.append(
+                {
+                    "journey": journey["name"],
+                    "touchpoint": tp.get("name", link["touchpoint"]),
+                    "department": tp.get("department", ""),
+                    "share": float(link.get("weight", 1.0)) / total,
+                    "critical": critical,
+                    "mark": "★" if critical else "",
+                    "journeys_sharing": sharers[link["touchpoint"]],
+                }
+            )
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "journey",
+            "touchpoint",
+            "department",
+            "share",
+            "critical",
+            "mark",
+            "journeys_sharing",
+        ],
+    )
+
+
+def touchpoint_table(
+    touchpoints: Sequence[Json],
+    journeys: Sequence[Json],
+    departments: Sequence[Json],
+    run: Json | None,
+) -> Any:
+    """One row per touchpoint: department, journeys served, current and optimal spend."""
+    department = names(departments)
+    served: dict[str, list[str]] = {t["id"]: [] for t in touchpoints}
+    for journey in journeys:
+        for link in journey["touchpoints"]:
+            served.setdefault(link["touchpoint"], []).append(journey["name"])
+    results = {t["id"]: t for t in (run or {}).get("touchpoints", [])}
+    rows = []
+    for tp in touchpoints:
+        result = results.get(tp["id"], {})
+        # A run knows who a touchpoint serves through dependencies too; links alone do not.
+        serves = len(result["journeys"]) if "journeys" in result else len(served[tp["id"]])
+        rows.append(
+            {
+                "id": tp["id"],
+                "touchpoint": tp["name"],
+                "department": department.get(tp["department"], tp["department"]),
+                "channel": tp.get("channel", ""),
+                "journeys": serves,
+                "serves_no_journey": serves == 0,
+                "current_spend": whole(tp["current_spend"]),
+                "optimal_spend": whole(result.get("spend")),
+                "change": whole(result.get("change")),
+                "quality": result.get("quality", math.nan),
+                "why": result.get("explanation", ""),
+                "pain_points": len(tp.get("pain_points", [])),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def curve_points(curve: Json, max_spend: float, samples: int = CURVE_SAMPLES) -> list[tuple]:
+    """(spend, quality) along a response curve from 0 to max_spend."""
+    if "points" in curve and curve["points"]:
+        points = [(float(s), float(q)) for s, q in curve["points"]]
+        inside = [(s, q) for s, q in points if s <= max_spend]
+        if inside[-1][0] < max_spend:
+            inside.append((max_spend, evaluate_curve(curve, max_spend)))
+        return inside
+    step = max_spend / (samples - 1) if max_spend > 0 else 0.0
+    return [(i * step, evaluate_curve(curve, i * step)) for i in range(samples)]
+
+
+def evaluate_curve(curve: Json, spend: float) -> float:
+    """The quality a response curve gives at a spend (DOMAIN.md)."""
+    if "points" in curve and curve["points"]:
+        points = [(float(s), float(q)) for s, q in curve["points"]]
+        if spend >= points[-1][0]:
+            return points[-1][1]
+        for (s0, q0), (s1, q1) in zip(points, points[1:], strict=False):
+            if spend <= s1:
+                return q0 + (q1 - q0) * (spend - s0) / (s1 - s0)
+        return points[-1][1]
+    sat = curve["saturating"]
+    x = max(spend, 0.0)
+    return sat["base"] + (sat["max"] - sat["base"]) * x / (x + sat["half_spend"])
+
+
+def response_curves(touchpoints: Sequence[Json], run: Json | None) -> Any:
+    """Every touchpoint's curve (kind `curve`) and its current and optimal spend on it."""
+    results = {t["id"]: t for t in (run or {}).get("touchpoints", [])}
+    rows = []
+    for tp in touchpoints:
+        base = {"touchpoint": tp["name"], "department": tp["department"]}
+        for spend, q in curve_points(tp["curve"], float(tp["max_spend"])):
+            rows.append({**base, "kind": "curve", "spend": spend, "quality": q})
+        current = float(tp["current_spend"])
+        rows.append(
+            {
+                **base,
+                "kind": CURRENT,
+                "spend": current,
+                "quality": evaluate_curve(tp["curve"], current),
+            }
+        )
+        if tp["id"] in results:
+            spend = results[tp["id"]]["spend"]
+            rows.append(
+                {
+                    **base,
+                    "kind": OPTIMAL,
+                    "spend": spend,
+                    "quality": evaluate_curve(tp["curve"], spend),
+                }
+            )
+    return pd.DataFrame(rows, columns=["touchpoint", "department", "kind", "spend", "quality"])
+
+
+# =========================================================================== runs
+
+
+def allocation(run: Json) -> Any:
+    """Current and optimal spend per touchpoint, with why it sits where it sits."""
+    department = {d["id"]: d["name"] for d in run.get("departments", [])}
+    rows = [
+        {
+            "id": t["id"],
+            "touchpoint": t["name"],
+            "department": department.get(t["department"], t["department"]),
+            "current": whole(t["current_spend"]),
+            "optimal": whole(t["spend"]),
+            "change": whole(t["change"]),
+            "quality": t["quality"],
+            "current_quality": t["current_quality"],
+            "marginal_value": t["marginal_value"],
+            "why": t["explanation"],
+        }
+        for t in run.get("touchpoints", [])
+    ]
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "id",
+            "touchpoint",
+            "department",
+            "current",
+            "optimal",
+            "change",
+            "quality",
+            "current_quality",
+            "marginal_value",
+            "why",
+        ],
+    )
+
+
+def department_allocation(run: Json) -> Any:
+    """Current and optimal spend per department, with its cap."""
+    rows = [
+        {
+            "department": d["name"],
+            "current": whole(d["current_spend"]),
+            "optimal": whole(d["spend"]),
+            "change": whole(d["spend"] - d["current_spend"]),
+            "cap": whole(d["cap"]) if d["cap_applies"] else math.nan,
+            "shadow_price": d["shadow_price"],
+        }
+        for d in run.get("departments", [])
+    ]
+    return pd.DataFrame(
+        rows, columns=["department", "current", "optimal", "change", "cap", "shadow_price"]
+    )
+
+
+def side_by_side(frame: Any, item: str) -> Any:
+    """Current vs. optimal in long form (one row per item and allocation) for bar charts."""
+    long = frame.melt(
+        id_vars=[item], value_vars=["current", "optimal"], var_name="allocation", value_name="spend"
+    )
+    long["allocation"] = long["allocation"].map({"current": "Current", "optimal": "Optimal"})
+    return long
+
+
+def shadow_prices(run: Json, journey_names: Mapping[str, str]) -> Any:
+    """What one more unit of each constraint is worth, in plain words."""
+    currency = run["currency"]
+    spend_mode = run["mode"] == "min_spend"
+    gained = "net value gained" if run["mode"] == "max_net_value" else "value gained"
+    prices = run["shadow_prices"]
+    department = {d["id"]: d["name"] for d in run.get("departments", [])}
+    rows = []
+    if not spend_mode:
+        rows.append(
+            {
+                "constraint": "Total budget",
+                "price": prices["budget"],
+                "meaning": f"{gained} per extra 1 {currency} of total budget",
+            }
+        )
+    for dept_id, price in prices["departments"].items():
+        rows.append(
+            {
+                "constraint": f"Cap of {department.get(dept_id, dept_id)}",
+                "price": price,
+                "meaning": (
+                    f"spend saved per extra 1 {currency} of this cap"
+                    if spend_mode
+                    else f"{gained} per extra 1 {currency} of this department's cap"
+                ),
+            }
+        )
+    for journey_id, price in prices["floors"].items():
+        rows.append(
+            {
+                "constraint": f"Floor of {journey_names.get(journey_id, journey_id)}",
+                "price": price,
+                "meaning": (
+                    "extra spend per +0.01 of this floor"
+                    if spend_mode
+                    else f"{gained.replace('gained', 'lost')} per +0.01 of this floor"
+                ),
+            }
+        )
+    return pd.DataFrame(rows, columns=["constraint", "price", "meaning"])
+
+
+def binding_sentences(run: Json, journey_names: Mapping[str, str]) -> list[str]:
+    """The constraints that hold the result back, one sentence each."""
+    currency = run["currency"]
+    departments = {d["id"]: d for d in run.get("departments", [])}
+    floors = {j["id"]: j.get("floor") for j in run.get("journeys", [])}
+    sentences = []
+    for name in run.get("binding", []):
+        kind, _, ref = name.partition(":")
+        if kind == "budget":
+            sentences.append(
+                f"The total budget of {money(run['portfolio']['budget'], currency)} is used up: "
+                f"each extra 1 {currency} would add {run['shadow_prices']['budget']:.2f} "
+                f"{currency} of value."
+            )
+        elif kind == "department":
+            dept = departments.get(ref, {"name": ref, "cap": None, "shadow_price": 0.0})
+            sentences.append(
+                f"The cap of {dept['name']} ({money(dept['cap'], currency)}) holds its spend "
+                f"back: each extra 1 {currency} there is worth {dept['shadow_price']:.2f} "
+                f"{currency}."
+            )
+        elif kind == "floor":
+            sentences.append(
+                f"The floor of {journey_names.get(ref, ref)} ({quality(floors.get(ref))}) "
+                f"forces spend that would otherwise go where it creates more value."
+            )
+        else:
+            sentences.append(name)
+    return sentences
+
+
+# =========================================================================== compare
+
+
+def run_label(summary: Json, scenario_names: Mapping[str, str], overrides: Json | None) -> str:
+    """How a run is called in lists: its scenario (or what-if) and when it ran."""
+    scenario = summary.get("scenario_id")
+    if scenario:
+        name = scenario_names.get(scenario, scenario)
+    else:
+        name = "As planned"
+    if overrides:
+        parts = []
+        if "budget" in overrides:
+            parts.append(f"budget {money(overrides['budget'])}")
+        if overrides.get("pooled"):
+            parts.append("pooled")
+        parts += [key for key in overrides if key not in ("budget", "pooled")]
+        name = f"{name} + what-if ({', '.join(parts)})"
+    return f"{name} · {when(summary['created_at'])}"
+
+
+def compare_summary(comparison: Json, labels: Sequence[str]) -> Any:
+    """One row per run: value, spend, price of silos..."""
+    rows = [
+        {
+            "run": label,
+            "status": run["status"],
+            "mode": run["mode"],
+            "budget": run["budget"],
+            "value": run["value"],
+            "spend": run["spend"],
+            "unallocated": run["unallocated"],
+            "price_of_silos": run["price_of_silos"],
+        }
+        for label, run in zip(labels, comparison["runs"], strict=True)
+    ]
+    return pd.DataFrame(rows)
+
+
+def compare_figures(comparison: Json, labels: Sequence[str]) -> Any:
+    """Value, spend and price of silos per run, in long form (for grouped bars)."""
+    figures = {"value": "Value", "spend": "Spend", "price_of_silos": "Price of silos"}
+    rows = [
+        {"run": label, "figure": title, "amount": run[key]}
+        for label, run in zip(labels, comparison["runs"], strict=True)
+        for key, title in figures.items()
+    ]
+    return pd.DataFrame(rows, columns=["run", "figure", "amount"])
+
+
+def compare_deltas(
+    comparison: Json, labels: Sequence[str], section: str, field: str, *, at_least: float = 0.5
+) -> Any:
+    """Each item's change against the first run, for every other run (long form); items
+    that change by less than `at_least` in every run are left out."""
+    rows = []
+    for item in comparison[section]:
+        deltas = list(zip(labels, item.get(f"{field}_delta") or [], strict=False))[1:]
+        if all(delta is None or abs(delta) < at_least for _, delta in deltas):
+            continue
+        for label, delta in deltas:
+            if delta is not None:
+                rows.append({"item": item["name"], "run": label, "delta": float(delta)})
+    return pd.DataFrame(rows, columns=["item", "run", "delta"])

@@ -1,0 +1,398 @@
+"""The API's JSON shaped for the pages (frames.py) and the edits turned back into requests
+(edits.py). The run comes from the optimizer on a demo portfolio: the same JSON the API gives
+(run-result.md), without the network."""
+
+import math
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from frontend import edits, frames
+
+
+def journey(portfolio: dict[str, Any], journey_id: str) -> dict[str, Any]:
+    return next(j for j in portfolio["journeys"] if j["id"] == journey_id)
+
+
+# =========================================================================== formatting
+
+
+@pytest.mark.parametrize(
+    ("value", "signed", "text"),
+    [
+        (8_893_221.7, False, "8.89 M EUR"),
+        (881_819.6, False, "882 k EUR"),
+        (999_600, False, "1.00 M EUR"),
+        (12_345, True, "+12 k EUR"),
+        (-216_790.2, True, "-217 k EUR"),
+        (950.4, False, "950 EUR"),
+        (-0.3, True, "0 EUR"),
+        (None, False, "–"),
+        (math.nan, False, "–"),
+    ],
+)
+def test_money_is_compact_and_signed_on_request(value: Any, signed: bool, text: str) -> None:
+    assert frames.money(value, "EUR", signed=signed) == text
+
+
+def test_whole_rounds_money_without_negative_zero() -> None:
+    assert frames.whole(1234.56) == 1235.0
+    assert str(frames.whole(-0.2)) == "0.0"
+    assert math.isnan(frames.whole(None))
+
+
+def test_when_reads_the_api_timestamps() -> None:
+    assert frames.when("2026-11-23T16:13:43.151478Z") == "23 Nov 16:13:43"
+    assert frames.when("not a time") == "not a time"
+
+
+# =========================================================================== portfolio
+
+
+def test_headline_figures_come_from_the_run(portfolio: dict[str, Any]) -> None:
+    run = portfolio["run"]
+    figures = frames.headline(run)
+    assert figures["value"] == run["portfolio"]["value"]
+    assert figures["gain_vs_current"] == pytest.approx(
+        run["portfolio"]["value"] - run["baselines"]["current"]["value"]
+    )
+    assert figures["price_of_silos"] == run["price_of_silos"] > 0
+    assert figures["spend"] <= figures["budget"]
+
+
+def test_journey_table_ranks_journeys_by_value_with_names(portfolio: dict[str, Any]) -> None:
+    table = frames.journey_table(portfolio["journeys"], portfolio["personas"], portfolio["run"])
+    assert len(table) == len(portfolio["journeys"])
+    assert table["value"].is_monotonic_decreasing
+    top = table.iloc[0]
+    best = max(portfolio["run"]["journeys"], key=lambda j: j["value"])
+    assert top["id"] == best["id"]
+    assert top["value"] == round(best["value"])
+    assert top["persona"] == "Familie Sommer"  # the name, not the id
+    assert top["limited_by"] in {t["name"] for t in portfolio["touchpoints"]}
+
+
+def test_journey_table_without_a_result_still_lists_every_journey(
+    portfolio: dict[str, Any],
+) -> None:
+    table = frames.journey_table(
+        portfolio["journeys"], portfolio["personas"], portfolio["infeasible_run"]
+    )
+    assert len(table) == len(portfolio["journeys"])
+    assert table["quality"].isna().all()
+
+
+# =========================================================================== one journey
+
+
+def test_journey_map_follows_the_links_with_their_qualities(portfolio: dict[str, Any]) -> None:
+    family = journey(portfolio, "family-beach")
+    journey_map = frames.journey_map(family, portfolio["touchpoints"], portfolio["run"])
+    assert list(journey_map["touchpoint_id"]) == [
+        link["touchpoint"] for link in family["touchpoints"]
+    ]
+    assert journey_map["share"].sum() == pytest.approx(1.0)
+    critical = {link["touchpoint"] for link in family["touchpoints"] if link.get("critical")}
+    assert set(journey_map.loc[journey_map["critical"], "touchpoint_id"]) == critical
+    qualities = {t["id"]: t["quality"] for t in portfolio["run"]["touchpoints"]}
+    for row in journey_map.itertuples():
+        assert row.quality == qualities[row.touchpoint_id]
+    assert journey_map["label"].iloc[0].startswith("1. ")
+
+
+def test_stage_order_adds_stages_the_links_name() -> None:
+    trip = {
+        "stages": ["Need", "Buy"],
+        "touchpoints": [{"touchpoint": "a", "stage": "Use"}, {"touchpoint": "b"}],
+    }
+    assert frames.stage_order(trip) == ["Need", "Buy", "Use", frames.NO_STAGE]
+
+
+def test_kpis_over_time_and_against_target() -> None:
+    trip = {
+        "kpis": [
+            {
+                "name": "NPS",
+                "unit": "points",
+                "target": 45,
+                "actuals": [{"period": "2026-Q1", "value": 30}, {"period": "2026-Q2", "value": 46}],
+            },
+            {
+                "name": "Complaints",
+                "target": 10,
+                "higher_is_better": False,
+                "actuals": [{"period": "2026", "value": 12}],
+            },
+            {"name": "New", "actuals": []},
+        ]
+    }
+    history = frames.kpi_history(trip)
+    assert list(history["kpi"]) == ["NPS (points)", "NPS (points)", "Complaints"]
+    assert list(history["target"]) == [45, 45, 10]
+    status = frames.kpi_status(trip).set_index("kpi")["status"].to_dict()
+    assert status == {"NPS": "on target", "Complaints": "off target", "New": "no data"}
+
+
+def test_pain_points_most_severe_first(portfolio: dict[str, Any]) -> None:
+    pains = frames.pain_points(journey(portfolio, "family-beach"), portfolio["touchpoints"])
+    assert not pains.empty
+    severities = list(pains["severity"])
+    assert severities == sorted(severities, reverse=True)
+    assert "Waiting time over 10 minutes in July and August" in set(pains["text"])
+
+
+def test_journey_costs_add_up_to_the_attributed_cost(portfolio: dict[str, Any]) -> None:
+    run = portfolio["run"]
+    for result in run["journeys"]:
+        costs = frames.journey_costs(result["id"], portfolio["journeys"], run)
+        assert costs["cost"].sum() == pytest.approx(result["attributed_cost"], abs=1.0)
+        assert costs["cost"].is_monotonic_decreasing
+
+
+# =========================================================================== touchpoints
+
+
+def test_sharing_matrix_has_one_row_per_link(portfolio: dict[str, Any]) -> None:
+    matrix = frames.sharing_matrix(portfolio["journeys"], portfolio["touchpoints"])
+    assert len(matrix) == sum(len(j["touchpoints"]) for j in portfolio["journeys"])
+    assert matrix.groupby("journey")["share"].sum().to_numpy() == pytest.approx(1.0)
+    web = matrix[matrix["touchpoint"] == "Web booking"]
+    assert (web["journeys_sharing"] == len(web)).all()
+    assert set(matrix.loc[matrix["critical"], "mark"]) == {"★"}
+
+
+def test_touchpoint_table_flags_touchpoints_that_serve_no_journey(
+    portfolio: dict[str, Any],
+) -> None:
+    touchpoints = [
+        *portfolio["touchpoints"],
+        {**portfolio["touchpoints"][0], "id": "orphan", "name": "Orphan"},
+    ]
+    table = frames.touchpoint_table(
+        touchpoints, portfolio["journeys"], portfolio["departments"], portfolio["run"]
+    )
+    assert list(table.loc[table["serves_no_journey"], "id"]) == ["orphan"]
+    optimal = {t["id"]: round(t["spend"]) for t in portfolio["run"]["touchpoints"]}
+    for row in table[table["id"] != "orphan"].itertuples():
+        assert row.optimal_spend == optimal[row.id]
+    assert math.isnan(table.set_index("id").loc["orphan", "optimal_spend"])
+
+
+def test_response_curves_put_the_marks_on_the_curve(portfolio: dict[str, Any]) -> None:
+    run = portfolio["run"]
+    curves = frames.response_curves(portfolio["touchpoints"], run)
+    optimal = curves[curves["kind"] == frames.OPTIMAL].set_index("touchpoint")
+    for result in run["touchpoints"]:
+        # The run evaluates the true curve at its spend: so must the chart's mark.
+        assert optimal.loc[result["name"], "quality"] == pytest.approx(result["curve_quality"])
+    info = next(t for t in portfolio["touchpoints"] if t["id"] == "hotline")
+    hotline = curves[(curves["touchpoint"] == info["name"]) & (curves["kind"] == "curve")]
+    assert hotline["spend"].iloc[0] == 0
+    assert hotline["spend"].iloc[-1] == info["max_spend"]
+    assert hotline["quality"].is_monotonic_increasing
+
+
+def test_points_curve_is_linear_between_points_and_flat_after() -> None:
+    curve = {"points": [[0, 0.1], [100, 0.5], [300, 0.7]]}
+    assert frames.evaluate_curve(curve, 50) == pytest.approx(0.3)
+    assert frames.evaluate_curve(curve, 1000) == 0.7
+    assert frames.curve_points(curve, 400)[-1] == (400, 0.7)
+    assert frames.curve_points(curve, 200)[-1] == (200, pytest.approx(0.6))
+    saturating = {"saturating": {"base": 0.2, "max": 0.9, "half_spend": 100}}
+    assert frames.evaluate_curve(saturating, 100) == pytest.approx(0.55)
+
+
+# =========================================================================== runs
+
+
+def test_allocation_in_long_form_for_side_by_side_bars(portfolio: dict[str, Any]) -> None:
+    allocation = frames.allocation(portfolio["run"])
+    long = frames.side_by_side(allocation, "touchpoint")
+    assert len(long) == 2 * len(allocation)
+    assert set(long["allocation"]) == {"Current", "Optimal"}
+    departments = frames.department_allocation(portfolio["run"])
+    assert departments["optimal"].sum() == pytest.approx(allocation["optimal"].sum(), abs=10)
+
+
+def test_shadow_prices_and_binding_in_plain_words(portfolio: dict[str, Any]) -> None:
+    run = portfolio["run"]
+    names = frames.names(portfolio["journeys"])
+    prices = frames.shadow_prices(run, names)
+    assert prices.iloc[0]["constraint"] == "Total budget"
+    assert prices.iloc[0]["price"] == run["shadow_prices"]["budget"]
+    assert "Floor of Family books a beach holiday" in set(prices["constraint"])
+    sentences = frames.binding_sentences(run, names)
+    assert len(sentences) == len(run["binding"])
+    assert sentences[0].startswith("The total budget of 1.80 M EUR is used up")
+    assert any("Zielgebietsbetreuung" in s for s in sentences)
+
+
+def test_min_spend_shadow_prices_speak_of_spend() -> None:
+    run = {
+        "currency": "EUR",
+        "mode": "min_spend",
+        "departments": [{"id": "it", "name": "IT"}],
+        "shadow_prices": {"budget": 0.0, "departments": {"it": 0.0}, "floors": {"a": 1200.0}},
+    }
+    prices = frames.shadow_prices(run, {"a": "Alpha"})
+    assert list(prices["constraint"]) == ["Cap of IT", "Floor of Alpha"]
+    assert prices.iloc[1]["meaning"] == "extra spend per +0.01 of this floor"
+
+
+def test_run_labels_say_scenario_what_if_and_time() -> None:
+    summary = {"scenario_id": None, "created_at": "2026-11-23T16:13:43Z"}
+    assert frames.run_label(summary, {}, None) == "As planned · 23 Nov 16:13:43"
+    what_if = frames.run_label(summary, {}, {"budget": 1_980_000, "pooled": True})
+    assert what_if == "As planned + what-if (budget 1.98 M, pooled) · 23 Nov 16:13:43"
+    named = frames.run_label({**summary, "scenario_id": "p"}, {"p": "Pooled"}, None)
+    assert named.startswith("Pooled · ")
+
+
+def test_compare_deltas_leave_out_what_does_not_change() -> None:
+    comparison = {
+        "touchpoints": [
+            {"name": "A", "spend_delta": [0.0, 5000.0, -20.0]},
+            {"name": "B", "spend_delta": [0.0, 1e-9, -0.2]},
+            {"name": "C", "spend_delta": [0.0, None, 3.0]},
+        ]
+    }
+    deltas = frames.compare_deltas(comparison, ["r1", "r2", "r3"], "touchpoints", "spend")
+    assert deltas.to_dict("records") == [
+        {"item": "A", "run": "r2", "delta": 5000.0},
+        {"item": "A", "run": "r3", "delta": -20.0},
+        {"item": "C", "run": "r3", "delta": 3.0},
+    ]
+
+
+# =========================================================================== edits
+
+
+def test_an_untouched_journey_editor_changes_nothing(portfolio: dict[str, Any]) -> None:
+    family = journey(portfolio, "family-beach")
+    kpis, actuals = edits.kpi_rows(family)
+    changes = edits.journey_changes(
+        family,
+        lifecycle=family["lifecycle"],
+        stages=", ".join(family["stages"]),
+        links=edits.link_rows(family),
+        kpis=kpis,
+        actuals=actuals,
+    )
+    assert changes == {}
+
+
+def test_journey_changes_carry_only_what_changed(portfolio: dict[str, Any]) -> None:
+    family = journey(portfolio, "family-beach")
+    links = edits.link_rows(family)
+    links.loc[0, "weight"] = 5.0
+    links.loc[1, "emotion"] = math.nan  # an emptied cell: no emotion
+    links = pd.concat([links, pd.DataFrame([{"touchpoint": None}])], ignore_index=True)
+    kpis, actuals = edits.kpi_rows(family)
+    actuals = pd.concat(
+        [actuals, pd.DataFrame([{"kpi": "NPS", "period": "2027-Q1", "value": 33.0}])],
+        ignore_index=True,
+    )
+    changes = edits.journey_changes(
+        family,
+        lifecycle="sunset",
+        stages=", ".join(family["stages"]),
+        links=links,
+        kpis=kpis,
+        actuals=actuals,
+    )
+    assert set(changes) == {"lifecycle", "touchpoints", "kpis"}
+    assert changes["lifecycle"] == "sunset"
+    assert changes["touchpoints"][0]["weight"] == 5.0
+    assert "emotion" not in changes["touchpoints"][1]
+    assert len(changes["touchpoints"]) == len(family["touchpoints"])  # the empty row is dropped
+    nps = next(k for k in changes["kpis"] if k["name"] == "NPS")
+    assert nps["actuals"][-1] == {"period": "2027-Q1", "value": 33.0}
+
+
+@pytest.mark.parametrize(
+    ("links", "actuals", "message"),
+    [
+        ([{"touchpoint": None, "weight": 2.0}], [], "touchpoint link 1: choose the touchpoint"),
+        ([], [], "at least one touchpoint link"),
+        (
+            [{"touchpoint": "hotline"}],
+            [{"kpi": "Nope", "period": "2027", "value": 1.0}],
+            "'Nope' is not one of the KPIs",
+        ),
+    ],
+)
+def test_journey_edits_that_cannot_be_sent_name_the_row(
+    links: list[dict[str, Any]], actuals: list[dict[str, Any]], message: str
+) -> None:
+    trip = {"touchpoints": [{"touchpoint": "hotline"}]}
+    with pytest.raises(edits.EditError, match=message):
+        edits.journey_changes(
+            trip,
+            lifecycle="active",
+            stages="",
+            links=pd.DataFrame(links, columns=["touchpoint", "stage", "weight", "emotion"]),
+            kpis=pd.DataFrame(columns=["name", "unit", "target", "higher_is_better"]),
+            actuals=pd.DataFrame(actuals, columns=["kpi", "period", "value"]),
+        )
+
+
+def test_scenario_round_trips_through_the_editor_tables(portfolio: dict[str, Any]) -> None:
+    scenario = {
+        "name": "Mixed",
+        "budget": 2_000_000,
+        "pooled": False,
+        "mode": "max_value",
+        "priorities": {"family-beach": 1.5},
+        "floors": {"family-problem": 0.6, "senior-phone": None},
+        "locks": {"hotline": 170_000},
+        "exclude": ["print-catalogue"],
+        "departments": {"destination": 300_000, "marketing": None},
+    }
+    data = edits.scenario_data(
+        name=scenario["name"],
+        description="",
+        budget=scenario["budget"],
+        pooled=scenario["pooled"],
+        mode=scenario["mode"],
+        journeys=edits.journey_overrides(scenario, portfolio["journeys"]),
+        touchpoints=edits.touchpoint_overrides(scenario, portfolio["touchpoints"]),
+        departments=edits.department_overrides(scenario, portfolio["departments"]),
+    )
+    assert data == {**scenario, "description": None}
+
+
+def test_a_touchpoint_is_locked_or_excluded_not_both(portfolio: dict[str, Any]) -> None:
+    rows = edits.touchpoint_overrides({}, portfolio["touchpoints"])
+    rows.loc[0, ["lock", "exclude"]] = [100_000.0, True]
+    with pytest.raises(edits.EditError, match="lock it or exclude it"):
+        edits.scenario_data(
+            name="x",
+            description="",
+            budget=None,
+            pooled=True,
+            mode="max_value",
+            journeys=None,
+            touchpoints=rows,
+            departments=None,
+        )
+
+
+def test_scenario_ids_come_from_the_name_and_are_unused() -> None:
+    assert edits.slug("Pooled budget, +10 %", []) == "pooled-budget-10"
+    assert edits.slug("Pooled budget, +10 %", ["pooled-budget-10"]) == "pooled-budget-10-2"
+    assert edits.slug("!!!", []) == "scenario"
+
+
+def test_scenario_summary_lists_the_overrides_by_name(portfolio: dict[str, Any]) -> None:
+    names = frames.names(portfolio["journeys"]) | frames.names(portfolio["touchpoints"])
+    lines = edits.scenario_summary(
+        {"budget": 1_980_000, "pooled": True, "locks": {"hotline": 170_000}}, "EUR", names
+    )
+    hotline = next(t["name"] for t in portfolio["touchpoints"] if t["id"] == "hotline")
+    assert lines == [
+        "budget 1.98 M EUR",
+        "one pooled budget (department caps ignored)",
+        "maximize value",
+        f"{hotline} locked at 170 k EUR",
+    ]
