@@ -11,6 +11,7 @@ so a long run holds no lock.
 
 import hashlib
 import json
+import logging
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -33,6 +34,8 @@ from optimizer.problem import PortfolioProblem, resolve
 from optimizer.result import RunResult
 from optimizer.solve import SolveError
 from optimizer.solve import solve as solve_problem
+
+log = logging.getLogger("journeyfolio.runs")
 
 
 def canonical_json(data: Any) -> str:
@@ -115,6 +118,14 @@ def solve(problem: PortfolioProblem, *, time_limit: float) -> RunResult:
             f"the run was stopped without a result: {error} (the time limit is {time_limit:g} "
             f"seconds); nothing was stored"
         ) from None
+    except Exception as error:
+        # A valid document the optimizer cannot compute with (today: money around 1e100 and
+        # above): the caller gets a clear answer, the log gets the traceback.
+        log.exception("the optimizer failed on portfolio %s", problem.portfolio_id)
+        raise RunFailed(
+            f"the optimizer cannot compute this portfolio ({type(error).__name__}: {error}); "
+            f"check for extreme numbers; nothing was stored"
+        ) from None
 
 
 def store(
@@ -126,6 +137,16 @@ def store(
     caller: Caller,
 ) -> Run:
     result_json = result.model_dump_json()
+    try:
+        # JSON has no infinity or NaN (pydantic writes null): a result with one cannot be
+        # read back, so it is not kept.
+        RunResult.model_validate_json(result_json)
+    except ValueError:
+        log.error("run of portfolio %s has non-finite numbers", portfolio.id)
+        raise RunFailed(
+            "the optimizer returned numbers that are not finite (check for extreme numbers); "
+            "nothing was stored"
+        ) from None
     run = Run(
         id=uuid.uuid4().hex,
         portfolio_pk=prepared.portfolio_pk,

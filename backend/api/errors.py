@@ -15,7 +15,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
@@ -187,6 +187,14 @@ def install(app: FastAPI) -> None:
         log.warning("integrity error on %s %s: %s", request.method, request.url.path, error.orig)
         return problem_response(
             request, 409, "a concurrent change got there first; read the resource and retry"
+        )
+
+    @app.exception_handler(DataError)
+    async def _data(request: Request, error: DataError) -> JSONResponse:
+        # A value the validation let through but the database cannot hold.
+        log.warning("data error on %s %s: %s", request.method, request.url.path, error.orig)
+        return problem_response(
+            request, 422, f"the database cannot store a value of this request: {error.orig}"
         )
 
     @app.exception_handler(OperationalError)

@@ -268,3 +268,25 @@ def test_openapi_declares_problem_responses(client: TestClient) -> None:
         assert content == {
             "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
         }
+
+
+def test_nul_characters_are_refused_everywhere(
+    client: TestClient, portfolio: str, planner: dict
+) -> None:
+    before = export(client, planner)
+    response = client.post(
+        f"{base()}/departments", json={"id": "nul", "name": "a\x00b"}, headers=planner
+    )
+    body = assert_problem(response, 422, contains="NUL")
+    assert body["errors"] == [
+        {"location": "body", "path": "name", "message": "contains a NUL character"}
+    ]
+    document = {**strandhaus(), "id": "nul-2027"}
+    document["journeys"][1]["kpis"] = [{"name": "Q\x00"}]
+    response = client.post(f"{API}/portfolios", json=document, headers=planner)
+    assert assert_problem(response, 422)["errors"][0]["path"] == "journeys[1].kpis[0].name"
+    response = client.get(f"{base()}/audit?entity=a%00b", headers=planner)
+    assert assert_problem(response, 422)["errors"][0]["location"] == "query"
+    response = client.get(f"{API}/portfolios/a%00b", headers=planner)
+    assert assert_problem(response, 422)["errors"][0]["location"] == "path"
+    assert export(client, planner) == before

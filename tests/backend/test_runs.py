@@ -25,6 +25,7 @@ from tests.backend.support import (
     base,
     etag_of,
     export,
+    strandhaus,
 )
 
 RUNS = f"{base()}/runs"
@@ -388,3 +389,51 @@ def test_time_limit_ends_a_long_run_clearly(database_url: str, keys: Any) -> Non
             assert client.get(f"{base(data['id'])}/runs", headers=planner).json()["total"] == 0
     finally:
         app.state.engine.dispose()
+
+
+def test_numbers_the_optimizer_cannot_handle_get_a_clear_answer(
+    client: TestClient, planner: dict
+) -> None:
+    """Valid by the document's rules, but far beyond what floating point computes with."""
+    data = {**strandhaus(), "id": "astronomic", "budget": 1e300}
+    for journey in data["journeys"]:
+        journey["value"] = 1e300
+    data["touchpoints"][0]["max_spend"] = 1e300
+    assert client.post(f"{API}/portfolios", json=data, headers=planner).status_code == 201
+    response = client.post(f"{base('astronomic')}/runs", json={}, headers=planner)
+    assert response.status_code in (201, 422), response.text
+    if response.status_code == 422:
+        assert_problem(response, 422, contains="the optimizer cannot compute this portfolio")
+        assert client.get(f"{base('astronomic')}/runs", headers=planner).json()["total"] == 0
+
+
+def test_counts_a_database_cannot_hold_are_refused(
+    client: TestClient, portfolio: str, planner: dict
+) -> None:
+    persona = {"id": "everyone", "name": "Everyone", "customers": 10**20}
+    body = assert_problem(client.post(f"{base()}/personas", json=persona, headers=planner), 422)
+    assert body["errors"][0]["path"] == "personas[2].customers"
+    data = {**strandhaus(), "id": "crowded"}
+    data["personas"][0]["customers"] = 2**63
+    body = assert_problem(client.post(f"{API}/portfolios", json=data, headers=planner), 422)
+    assert body["errors"][0] == {
+        "location": "body",
+        "path": "personas[0].customers",
+        "message": f"{2**63} is too large to store (at most {2**63 - 1})",
+    }
+
+
+def test_a_result_with_non_finite_numbers_is_not_kept(
+    client: TestClient, portfolio: str, planner: dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from backend import runs
+
+    real = runs.solve_problem
+
+    def broken(problem: Any, **kwargs: Any) -> Any:
+        return real(problem, **kwargs).model_copy(update={"price_of_silos": float("inf")})
+
+    monkeypatch.setattr(runs, "solve_problem", broken)
+    response = client.post(RUNS, json={}, headers=planner)
+    assert_problem(response, 422, contains="not finite")
+    assert client.get(RUNS, headers=planner).json()["total"] == 0
