@@ -16,7 +16,7 @@ import pulp
 
 from optimizer.model import build_model
 from optimizer.problem import PortfolioProblem
-from optimizer.result import Conflict
+from optimizer.result import Conflict, SolveError
 
 ZERO = 1e-7
 
@@ -148,4 +148,6 @@ def _money_conflict(
 def _solve(prob: pulp.LpProblem, solver: pulp.LpSolver) -> None:
     stats = prob.solve(solver)
     if stats.status != pulp.LpSolveStatus.Optimal:
-        raise RuntimeError(f"the elastic re-solve ended with status {stats.status_str}")
+        raise SolveError(
+            f"the scenario is infeasible, and finding why ended with status {stats.status_str}"
+        )

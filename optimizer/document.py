@@ -76,6 +76,13 @@ def _finite(value: float) -> float:
     return value
 
 
+def _whole(value: Any) -> Any:
+    # JSON has one number type: 8000.0 is the integer 8000 (JSON Schema agrees).
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
 def _period(value: Any) -> Any:
     # YAML reads `period: 2027` as an int and `2026-10-01` as a date; both are labels here.
     if isinstance(value, int) and not isinstance(value, bool):
@@ -87,10 +94,13 @@ def _period(value: Any) -> Any:
 
 Slug = Annotated[str, Field(pattern=SLUG_PATTERN)]
 Number = Annotated[float, AfterValidator(_finite)]
-Money = Annotated[float, Field(ge=0), AfterValidator(_finite)]
+MAX_MONEY = 1e15
+"""A quadrillion: beyond any company's budget, and where double precision still counts cents."""
+
+Money = Annotated[float, Field(ge=0, le=MAX_MONEY), AfterValidator(_finite)]
 Quality = Annotated[float, Field(ge=0, le=1), AfterValidator(_finite)]
-Weight = Annotated[float, Field(gt=0), AfterValidator(_finite)]
-Priority = Annotated[float, Field(ge=0), AfterValidator(_finite)]
+Weight = Annotated[float, Field(gt=0, le=1e9), AfterValidator(_finite)]
+Priority = Annotated[float, Field(ge=0, le=1e6), AfterValidator(_finite)]
 Text = Annotated[str, Field(min_length=1, max_length=500)]
 
 
@@ -108,7 +118,7 @@ class Saturating(Strict):
 
     base: Quality
     max: Quality
-    half_spend: Annotated[float, Field(gt=0), AfterValidator(_finite)]
+    half_spend: Annotated[float, Field(gt=0, le=MAX_MONEY), AfterValidator(_finite)]
 
     @model_validator(mode="after")
     def _base_below_max(self) -> "Saturating":
@@ -128,6 +138,8 @@ def _check_points(points: list[tuple[float, float]]) -> list[tuple[float, float]
             problems.append(f"[{i}]: spend and quality must be finite numbers")
         elif not 0 <= quality <= 1:
             problems.append(f"[{i}]: quality {quality:g} is outside 0..1")
+        elif not 0 <= spend <= MAX_MONEY:
+            problems.append(f"[{i}]: spend {spend:g} is outside 0..{MAX_MONEY:g}")
     if problems:
         raise ValueError("; ".join(problems))
     previous_slope = math.inf
@@ -159,7 +171,9 @@ CurvePoint = Annotated[tuple[float, float], BeforeValidator(_pair)]
 class Curve(Strict):
     """A response curve: exactly one of `points` or `saturating`."""
 
-    points: Annotated[list[CurvePoint], AfterValidator(_check_points)] | None = None
+    points: (
+        Annotated[list[CurvePoint], Field(min_length=1), AfterValidator(_check_points)] | None
+    ) = None
     saturating: Saturating | None = None
 
     @model_validator(mode="after")
@@ -183,13 +197,13 @@ class Persona(Strict):
     id: Slug
     name: Text
     description: str | None = None
-    customers: Annotated[int, Field(ge=0)] | None = None
+    customers: Annotated[int, BeforeValidator(_whole), Field(ge=0, le=2**63 - 1)] | None = None
     value_per_customer: Money | None = None
 
 
 class PainPoint(Strict):
     text: Text
-    severity: Annotated[int, Field(ge=1, le=5)] = 1
+    severity: Annotated[int, BeforeValidator(_whole), Field(ge=1, le=5)] = 1
 
 
 class FeedbackNote(Strict):

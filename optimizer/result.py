@@ -24,6 +24,10 @@ Reason = Literal[
 ]
 
 
+class SolveError(RuntimeError):
+    """No run result: the solver did not prove an optimum (time limit, numerical trouble)."""
+
+
 class Part(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 

@@ -14,6 +14,7 @@
 import ctypes
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,16 +30,12 @@ from optimizer.evaluate import Evaluation, evaluate_allocation, value_gradient, 
 from optimizer.model import BuiltModel, ModelArrays, build_model
 from optimizer.problem import PortfolioProblem, resolve
 from optimizer.report import Duals, build_result, infeasible_result, objective_of
-from optimizer.result import RunResult, SolverInfo
+from optimizer.result import RunResult, SolveError, SolverInfo
 
 GAP_TARGET = 1e-3
 MAX_REFINEMENTS = 6
 LARGE_MODEL_ROWS = 60_000
 """From this many rows on, the interior point method beats dual simplex by far."""
-
-
-class SolveError(RuntimeError):
-    """The solver did not prove an optimum (time limit, numerical trouble)."""
 
 
 class ArrayHiGHS(pulp.HiGHS):
@@ -303,7 +300,8 @@ def solve(
     gap_target
         Largest relative approximation gap accepted before chords are refined.
     time_limit
-        Seconds the solver may spend (per solve); a run that hits it raises SolveError.
+        Seconds the whole run may spend solving (every solve of the refinement loop and
+        the diagnosis draw from it); a run that hits it raises SolveError.
 
     Returns
     -------
@@ -319,6 +317,19 @@ def solve(
     build_seconds = solve_seconds = 0.0
     breakpoints: dict[int, list[float]] = {}
     refinements = 0
+    deadline = None if time_limit is None else started + time_limit
+
+    def remaining() -> float | None:
+        if deadline is None:
+            return None
+        left = deadline - time.perf_counter()
+        if left <= 0:
+            raise SolveError(
+                f"the run needed more than its time limit of {time_limit:g} s; "
+                "try a longer time limit or a smaller portfolio"
+            )
+        return left
+
     while True:
         t0 = time.perf_counter()
         built = build_model(
@@ -328,10 +339,10 @@ def solve(
             gap_target=gap_target,
         )
         build_seconds += time.perf_counter() - t0
-        chosen = solver or default_solver(built, time_limit=time_limit)
+        chosen = solver or default_solver(built, time_limit=remaining())
         status, solution = solve_built(built, chosen)
         if solution is None:
-            return _not_optimal(problem, built, chosen, status, current, started, build_seconds)
+            return _not_optimal(problem, built, status, current, started, build_seconds, remaining)
         solve_seconds += solution.seconds
         evaluation = evaluate_allocation(problem, clipped(problem, solution.spends))
         gap, contributions = approximation(built, problem, solution, evaluation)
@@ -375,11 +386,11 @@ def clipped(problem: PortfolioProblem, spends: list[float]) -> list[float]:
 def _not_optimal(
     problem: PortfolioProblem,
     built: BuiltModel,
-    solver: pulp.HiGHS,
     status: pulp.LpSolveStatus,
     current: Evaluation,
     started: float,
     build_seconds: float,
+    remaining: Callable[[], float | None],
 ) -> RunResult:
     limits = (
         pulp.LpSolveStatus.TimeLimit,
@@ -393,7 +404,7 @@ def _not_optimal(
             "try a longer time limit or a smaller portfolio"
         )
     t0 = time.perf_counter()
-    conflicts = diagnose(problem, pulp.HiGHS(**solver_options(time_limit=solver.timeLimit)))
+    conflicts = diagnose(problem, pulp.HiGHS(**solver_options(time_limit=remaining())))
     if not conflicts:
         raise SolveError(f"the solver reported {status.name} but no constraint needed relaxing")
     silo = evaluate_allocation(problem, silo_allocation(problem))

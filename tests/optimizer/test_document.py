@@ -213,7 +213,11 @@ CASES = [
         [[0, 0.1], [10, 1.5]],
         "touchpoints[1].curve.points[1]: quality 1.5 is outside 0..1",
     ),
-    ("touchpoints.1.curve.points", [], "touchpoints[1].curve.points: needs at least one point"),
+    (
+        "touchpoints.1.curve.points",
+        [],
+        "touchpoints[1].curve.points: List should have at least 1 item",
+    ),
     (
         "touchpoints.0.curve",
         {"saturating": {"base": 0.9, "max": 0.2, "half_spend": 1}},
@@ -398,3 +402,21 @@ def test_period_given_as_a_number_is_read_as_text() -> None:
 def test_find_cycle() -> None:
     assert find_cycle({"a": ["b"], "b": ["c"]}) is None
     assert find_cycle({"a": ["b"], "b": ["a"]}) in (["a", "b", "a"], ["b", "a", "b"])
+
+
+def test_money_is_bounded_and_whole_numbers_may_be_written_as_floats() -> None:
+    assert any(
+        p.startswith("budget: Input should be less than or equal to 1000000000000000")
+        for p in problems_of(mutated(_set("budget", 1e18)))
+    )
+    assert any(
+        p.startswith("touchpoints[1].curve.points[1]: spend 1e+20 is outside")
+        for p in problems_of(mutated(_set("touchpoints.1.curve.points", [[0, 0.1], [1e20, 0.5]])))
+    )
+    doc = validate_document(mutated(_set("personas.0.customers", 8000.0)))
+    assert doc.personas[0].customers == 8000
+    assert isinstance(doc.personas[0].customers, int)
+    assert any(
+        p.startswith("personas[0].customers:")
+        for p in problems_of(mutated(_set("personas.0.customers", 8000.5)))
+    )

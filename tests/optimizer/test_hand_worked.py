@@ -275,3 +275,17 @@ def test_saturating_curves_split_evenly_within_the_gap() -> None:
     assert result.portfolio.spend == pytest.approx(200, rel=1e-6)
     # marginal value at the optimum: 100 * 0.5 * q'(100) = 50 * 0.6 * 100 / 200^2 = 0.075
     assert result.shadow_prices.budget == pytest.approx(0.075, rel=0.05)
+
+
+def test_time_limit_covers_the_whole_run() -> None:
+    from optimizer.result import SolveError
+
+    data = portfolio(
+        [{"id": "t", "curve": linear(10, 1)}],
+        [{"id": "j", "value": 100, "touchpoints": [{"touchpoint": "t"}]}],
+        budget=10,
+    )
+    problem = resolve(validate_document(data))
+    with pytest.raises(SolveError, match="time limit"):
+        solve(problem, time_limit=1e-9)
+    assert solve(problem, time_limit=60).status == "optimal"
