@@ -85,6 +85,7 @@ class _Resolver:
     """Re-solves a built model on its HiGHS instance after bound or objective changes."""
 
     built: BuiltModel
+    runs: int = 0
 
     @property
     def highs(self) -> highspy.Highs:
@@ -188,7 +189,20 @@ def frontier(
             approximation_gap=gap,
         )
 
-    computed = [point_at(budgets[0], first, solved=True)] + [point_at(b) for b in budgets[1:]]
+    target = current.weighted_value
+    cheapest: float | None = None
+    computed = [point_at(budgets[0], first, solved=True)]
+    for budget in budgets[1:]:
+        computed.append(point_at(budget))
+        reached = computed[-1].weighted_value
+        if cheapest is None and reached is not None and reached >= target:
+            # while the basis is near: the least budget worth the current allocation
+            cheapest = _least_budget_for(resolver, built, budget, target)
+            solves += resolver.runs
+    if cheapest is None and computed[0].weighted_value is not None:
+        if computed[0].weighted_value >= target:
+            cheapest = _least_budget_for(resolver, built, budgets[0], target)
+            solves += resolver.runs
     filled = []
     for i, point in enumerate(computed):
         nxt = computed[i + 1] if i + 1 < len(computed) else None
@@ -211,9 +225,8 @@ def frontier(
         budget_for_current_value=None,
     )
     knee, knee_value = _knee(resolver, problem, built)
-    cheapest = _least_budget_for(resolver, problem, built, current.weighted_value)
     standing = standing.model_copy(update={"budget_for_current_value": cheapest})
-    solves += 2
+    solves += 1
     return FrontierResult(
         portfolio_id=problem.portfolio_id,
         scenario_id=problem.scenario_id,
@@ -252,26 +265,44 @@ def _knee(
 
 
 def _least_budget_for(
-    resolver: _Resolver, problem: PortfolioProblem, built: BuiltModel, target: float
+    resolver: "_Resolver", built: BuiltModel, start: float, target: float
 ) -> float | None:
-    """Least money at which the optimum is worth `target` (weighted): min spend subject to
-    the value. Department caps still apply unless pooled; the budget does not."""
-    highs = resolver.highs
-    n_cols = highs.getNumCol()
-    experience = [built.experience[j].id for j in range(len(problem.journeys))]
-    weights = [journey.priority * journey.value / built.scale for journey in problem.journeys]
-    highs.addRow(
-        target / built.scale,
-        highspy.kHighsInf,
-        len(experience),
-        np.array(experience, dtype=np.int32),
-        np.array(weights, dtype=float),
-    )
-    cost = np.zeros(n_cols)
-    for x in built.spend.values():
-        cost[x.id] = -1.0  # maximize -spend: the sense stays as built
-    highs.changeColsCost(n_cols, np.arange(n_cols, dtype=np.int32), cost)
-    solution = resolver.run()
-    if solution is None:
-        return None
-    return sum(clipped(problem, solution.spends))
+    """Least budget at which the optimum is worth `target`, by a safeguarded Newton's
+    method on the concave value function v(b), each step a warm re-solve.
+
+    A tangent lies above a concave function, so a step b - (v(b) - target) / v'(b) from a
+    budget worth more lands at or below the answer, and steps from below climb towards it:
+    on a piecewise linear v a few steps hit it exactly. Where a step lands on a budget too
+    small to be feasible (floors, minimum spends), bisection takes over.
+    """
+    assert built.budget_row is not None
+    resolver.runs = 0
+    tolerance = 1e-9 * max(1.0, abs(target))
+    low: float | None = None  # worth less than target, or infeasible
+    high = start  # worth at least target
+    budget = start
+    for _ in range(60):
+        resolver.set_budget(budget)
+        solution = resolver.run()
+        resolver.runs += 1
+        if solution is None:
+            low = budget
+            budget = (low + high) / 2
+        else:
+            value = solution.objective
+            slope = float(solution.row_duals[built.budget_row])
+            if abs(value - target) <= tolerance:
+                return budget
+            if value > target:
+                high = budget
+            else:
+                low = budget
+            step = (value - target) / slope if slope > 0 else 0.0
+            newton = budget - step
+            inside = newton < high and (low is None or newton > low)
+            budget = newton if step and inside else (high if low is None else (low + high) / 2)
+            if budget < 0:
+                budget = 0.0
+        if low is not None and high - low <= 1e-9 * max(1.0, high):
+            return high
+    return high

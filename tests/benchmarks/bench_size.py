@@ -40,15 +40,20 @@ def main() -> None:
     silence_highs_banner()
     out: dict[str, float | int] = {}
 
-    # the whole run as a user gets it: document text -> run result
-    t0 = time.perf_counter()
-    doc = load_document(path)
-    t1 = time.perf_counter()
-    problem = resolve(doc)
-    result = solve(problem)
-    t2 = time.perf_counter()
-    out["load_validate"] = t1 - t0
-    out["total"] = t2 - t0
+    # the whole run as a user gets it: document file -> run result (best of two: HiGHS's
+    # interior point method varies from run to run on the large sizes)
+    best = None
+    for _ in range(2):
+        t0 = time.perf_counter()
+        doc = load_document(path)
+        t1 = time.perf_counter()
+        problem = resolve(doc)
+        result = solve(problem)
+        t2 = time.perf_counter()
+        if best is None or t2 - t0 < best[1]:
+            best = (t1 - t0, t2 - t0, result.solver.solve_seconds)
+    assert best is not None
+    out["load_validate"], out["total"], out["total_solver"] = best
     out["peak_mib"] = peak_mib()
     out["rows"] = result.solver.constraints
     out["gap"] = result.solver.approximation_gap
@@ -88,7 +93,7 @@ def main() -> None:
     if with_floor:
         from floor import floor_solve
 
-        floor = floor_solve(problem)
+        floor = min((floor_solve(problem) for _ in range(2)), key=lambda f: f.total)
         out["floor_build"] = floor.build_seconds
         out["floor_solve"] = floor.solve_seconds
         out["floor_total"] = floor.total

@@ -91,8 +91,10 @@ def test_many_points_cost_far_less_than_many_runs() -> None:
     result = frontier(problem, points=25)
     on_a_point = any(abs(p.budget - problem.budget) < 1e-6 for p in result.points)
     # one solve per point (the first one cold, through PuLP), the current budget unless it
-    # is a point already, the knee and the cheapest budget for the current value
-    assert result.solves == 25 + (0 if on_a_point else 1) + 2
+    # is a point already, the knee, and a few Newton steps for the cheapest budget that is
+    # worth the current allocation
+    fixed = 25 + (0 if on_a_point else 1) + 1
+    assert fixed < result.solves <= fixed + 6
 
 
 def test_min_spend_mode_is_refused() -> None:
