@@ -16,7 +16,6 @@ length l is about |q''| l^2 / 8 with |q''| = 2 A h / (x + h)^3, so equal steps i
 s = (x + h)^(-1/2) give segments of equal error.
 """
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -90,42 +89,37 @@ def _point_lines(curve: Curve, lower: float, upper: float) -> Lines:
     return Lines(tuple(slopes), tuple(intercepts), (0.0,) * n, ())
 
 
-def saturating_breakpoints(
-    curve: Curve, lower: float, upper: float, tolerance: float
-) -> list[float]:
-    """Breakpoints from lower to upper whose chords stay about `tolerance` below the curve."""
-    a, h = curve.top - curve.base, curve.half_spend
-    s_low, s_up = (lower + h) ** -0.5, (upper + h) ** -0.5
-    integral = math.sqrt(2 * a * h) * 2 * (s_low - s_up)
-    n = max(1, math.ceil(integral / math.sqrt(8 * tolerance)))
-    points = [lower]
-    for i in range(1, n):
-        s = s_low - (s_low - s_up) * i / n
-        points.append(s**-2 - h)
-    points.append(upper)
-    return points
+def _chords(
+    base: np.ndarray, gain: np.ndarray, half: np.ndarray, x0: np.ndarray, x1: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Slope, intercept and tangent lift of the chords of saturating curves from x0 to x1
+    (arrays, one entry per chord). The tangent parallel to a chord touches the curve where
+    q'(c) = slope, i.e. c = sqrt(A h / slope) - h."""
+    q0 = base + gain * x0 / (x0 + half)
+    q1 = base + gain * x1 / (x1 + half)
+    slope = (q1 - q0) / (x1 - x0)
+    intercept = q0 - slope * x0
+    rising = slope > 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        c = np.where(rising, np.clip(np.sqrt(gain * half / slope) - half, x0, x1), x0)
+    lift = base + gain * c / (c + half) - (intercept + slope * c)
+    return slope, intercept, np.where(rising, np.maximum(0.0, lift), 0.0)
 
 
 def chord_lines(curve: Curve, breakpoints: Sequence[float]) -> Lines:
     """Chords of a saturating curve between consecutive breakpoints, with tangent lifts."""
-    a, h = curve.top - curve.base, curve.half_spend
-    slopes: list[float] = []
-    intercepts: list[float] = []
-    deltas: list[float] = []
-    for s0, s1 in zip(breakpoints, breakpoints[1:], strict=False):
-        q0, q1 = evaluate(curve, s0), evaluate(curve, s1)
-        slope = (q1 - q0) / (s1 - s0)
-        intercept = q0 - slope * s0
-        if slope > 0:
-            # the tangent parallel to the chord touches the curve where q'(c) = slope
-            c = min(max(math.sqrt(a * h / slope) - h, s0), s1)
-            delta = max(0.0, evaluate(curve, c) - (intercept + slope * c))
-        else:
-            delta = 0.0
-        slopes.append(slope)
-        intercepts.append(intercept)
-        deltas.append(delta)
-    return Lines(tuple(slopes), tuple(intercepts), tuple(deltas), tuple(breakpoints))
+    x = np.asarray(breakpoints, dtype=float)
+    n = len(x) - 1
+    slope, intercept, lift = _chords(
+        np.full(n, curve.base),
+        np.full(n, curve.top - curve.base),
+        np.full(n, curve.half_spend),
+        x[:-1],
+        x[1:],
+    )
+    return Lines(
+        tuple(slope.tolist()), tuple(intercept.tolist()), tuple(lift.tolist()), tuple(x.tolist())
+    )
 
 
 def lines_for(
@@ -146,7 +140,7 @@ def lines_for(
     if curve.top <= curve.base:
         return Lines((0.0,), (curve.base,), (0.0,), ())
     if breakpoints is None:
-        breakpoints = saturating_breakpoints(curve, lower, upper, tolerance)
+        return saturating_lines_batch([curve], [lower], [upper], tolerance)[0]
     return chord_lines(curve, breakpoints)
 
 
@@ -182,31 +176,22 @@ def saturating_lines_batch(
     if not curves:
         return []
     base = np.array([c.base for c in curves])
-    a = np.array([c.top - c.base for c in curves])
-    h = np.array([c.half_spend for c in curves])
+    gain = np.array([c.top - c.base for c in curves])
+    half = np.array([c.half_spend for c in curves])
     lo, up = np.asarray(lowers, dtype=float), np.asarray(uppers, dtype=float)
-    s_low, s_up = (lo + h) ** -0.5, (up + h) ** -0.5
-    integral = np.sqrt(2 * a * h) * 2 * (s_low - s_up)
+    # breakpoints equally spaced in s = (x + h)^(-1/2): chords of equal error
+    integral = chord_integral(curves, lo, up)
     n = np.maximum(1, np.ceil(integral / np.sqrt(8 * np.asarray(tolerance)))).astype(int)
     owner = np.repeat(np.arange(len(curves)), n)
     first = np.cumsum(n) - n
     i = np.arange(owner.size) - first[owner]
     ns = n[owner]
-    s0 = s_low[owner] - (s_low - s_up)[owner] * i / ns
-    s1 = s_low[owner] - (s_low - s_up)[owner] * (i + 1) / ns
-    hh = h[owner]
-    x0 = np.where(i == 0, lo[owner], s0**-2 - hh)
-    x1 = np.where(i == ns - 1, up[owner], s1**-2 - hh)
-    aa, bb = a[owner], base[owner]
-    q0 = bb + aa * x0 / (x0 + hh)
-    q1 = bb + aa * x1 / (x1 + hh)
-    slope = (q1 - q0) / (x1 - x0)
-    intercept = q0 - slope * x0
-    with np.errstate(divide="ignore", invalid="ignore"):
-        c = np.clip(np.sqrt(aa * hh / slope) - hh, x0, x1)
-    c = np.where(slope > 0, c, x0)
-    delta = np.maximum(0.0, bb + aa * c / (c + hh) - (intercept + slope * c))
-    delta = np.where(slope > 0, delta, 0.0)
+    s_low, s_up = (lo + half) ** -0.5, (up + half) ** -0.5
+    step = (s_low - s_up)[owner] / ns
+    hh = half[owner]
+    x0 = np.where(i == 0, lo[owner], (s_low[owner] - step * i) ** -2 - hh)
+    x1 = np.where(i == ns - 1, up[owner], (s_low[owner] - step * (i + 1)) ** -2 - hh)
+    slope, intercept, delta = _chords(base[owner], gain[owner], hh, x0, x1)
     out = []
     for k in range(len(curves)):
         sl = slice(first[k], first[k] + n[k])
