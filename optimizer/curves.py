@@ -155,7 +155,9 @@ def refine(breakpoints: Sequence[float], segments: Sequence[int], curve: Curve) 
 
 
 def chord_integral(
-    curves: Sequence[Curve], lowers: Sequence[float], uppers: Sequence[float]
+    curves: Sequence[Curve],
+    lowers: Sequence[float] | np.ndarray,
+    uppers: Sequence[float] | np.ndarray,
 ) -> np.ndarray:
     """For saturating curves: sqrt(8 tolerance) times the number of chords that keep their
     error near `tolerance` on [lower, upper] (the integral of sqrt(|q''|))."""

@@ -71,23 +71,11 @@ def topological_order(problem: PortfolioProblem) -> list[int]:
     return order
 
 
-def effective_qualities(
-    problem: PortfolioProblem, curve_qualities: Sequence[float], order: Sequence[int] | None = None
-) -> list[float]:
-    requires = requirements(problem)
-    effective = list(curve_qualities)
-    for t in order if order is not None else topological_order(problem):
-        for u in requires[t]:
-            if effective[u] < effective[t]:
-                effective[t] = effective[u]
-    return effective
-
-
-def experience(problem: PortfolioProblem, j: int, qualities: Sequence[float]) -> float:
-    links = problem.journeys[j].links
-    average = sum(link.weight * qualities[link.touchpoint] for link in links)
-    critical = [qualities[link.touchpoint] for link in links if link.critical]
-    return min([average, *critical]) if critical else average
+def run_starts(keys: np.ndarray) -> np.ndarray:
+    """Where each run of equal keys starts in a sorted array (none for an empty one)."""
+    if not keys.size:
+        return np.zeros(0, dtype=int)
+    return np.flatnonzero(np.r_[True, np.diff(keys) != 0])
 
 
 class Structure:
@@ -109,9 +97,29 @@ class Structure:
         self.link_w = np.array(link_w, dtype=float)
         mask = np.array(critical, dtype=bool)
         self.crit_j, self.crit_t = self.link_j[mask], self.link_t[mask]
+        # links come journey by journey (every journey has one at least): a journey's sum or
+        # minimum over its links is one reduceat over the runs that start here
+        self.link_starts = run_starts(self.link_j)
+        self.crit_starts = run_starts(self.crit_j)
+        self.crit_journeys = self.crit_j[self.crit_starts]
         self.values = np.array([j.value for j in problem.journeys], dtype=float)
         self.priorities = np.array([j.priority for j in problem.journeys], dtype=float)
-        self.n_journeys = len(problem.journeys)
+        self.weights = self.priorities * self.values
+
+    def experiences(self, curve_qualities: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Effective qualities and journey experiences from curve qualities, for one
+        allocation (touchpoints,) or many at once (samples, touchpoints)."""
+        q = np.array(curve_qualities, dtype=float)
+        for t, u in self.edges:  # requirements come first: q[..., u] is already effective
+            np.minimum(q[..., t], q[..., u], out=q[..., t])
+        if not self.link_t.size:
+            return q, np.zeros(q.shape[:-1] + (0,))
+        experience = np.add.reduceat(q[..., self.link_t] * self.link_w, self.link_starts, axis=-1)
+        if self.crit_t.size:
+            weakest = np.minimum.reduceat(q[..., self.crit_t], self.crit_starts, axis=-1)
+            cap = experience[..., self.crit_journeys]
+            experience[..., self.crit_journeys] = np.minimum(cap, weakest)
+        return q, np.minimum(experience, 1.0)
 
     @staticmethod
     def of(problem: PortfolioProblem) -> "Structure":
@@ -124,14 +132,7 @@ class Structure:
 def evaluate_allocation(problem: PortfolioProblem, spends: Sequence[float]) -> Evaluation:
     s = Structure.of(problem)
     curve_q = s.curves.evaluate(np.asarray(spends, dtype=float))
-    q = curve_q.copy()
-    for t, u in s.edges:  # requirements come first: q[u] is already effective
-        if q[u] < q[t]:
-            q[t] = q[u]
-    average = np.bincount(s.link_j, weights=s.link_w * q[s.link_t], minlength=s.n_journeys)
-    capped = np.full(s.n_journeys, np.inf)
-    np.minimum.at(capped, s.crit_j, q[s.crit_t])
-    experiences = np.minimum(np.minimum(average, capped), 1.0)
+    q, experiences = s.experiences(curve_q)
     values = s.values * experiences
     weighted = s.priorities * values
     return Evaluation(

@@ -69,6 +69,7 @@ from optimizer.curves import (
     lines_for,
     saturating_lines_batch,
 )
+from optimizer.evaluate import requirements, topological_order
 from optimizer.problem import PortfolioProblem
 
 MIN_TOLERANCE = 1e-6
@@ -196,13 +197,11 @@ def relevant_touchpoints(problem: PortfolioProblem) -> list[bool]:
     for journey in problem.journeys:
         for link in journey.links:
             relevant[link.touchpoint] = True
-    requires: dict[int, list[int]] = {}
-    for t, u in problem.requires:
-        requires.setdefault(t, []).append(u)
+    requires = requirements(problem)
     stack = [t for t, r in enumerate(relevant) if r]
     while stack:
         t = stack.pop()
-        for u in requires.get(t, ()):
+        for u in requires[t]:
             if not relevant[u]:
                 relevant[u] = True
                 stack.append(u)
@@ -259,30 +258,10 @@ def importance(problem: PortfolioProblem) -> np.ndarray:
         value = journey.priority * journey.value
         for link in journey.links:
             weight[link.touchpoint] += value * (1.0 if link.critical else link.weight)
-    requires: dict[int, list[int]] = {}
-    for t, u in problem.requires:
-        requires.setdefault(t, []).append(u)
-    order: list[int] = []
-    seen: set[int] = set()
-
-    def visit(t: int) -> None:  # dependents after what they require
-        stack = [(t, iter(requires.get(t, ())))]
-        seen.add(t)
-        while stack:
-            node, children = stack[-1]
-            child = next(children, None)
-            if child is None:
-                order.append(node)
-                stack.pop()
-            elif child not in seen:
-                seen.add(child)
-                stack.append((child, iter(requires.get(child, ()))))
-
-    for t in range(len(problem.touchpoints)):
-        if t not in seen:
-            visit(t)
-    for t in reversed(order):
-        for u in requires.get(t, ()):
+    requires = requirements(problem)
+    # dependents before what they require
+    for t in reversed(topological_order(problem)):
+        for u in requires[t]:
             weight[u] += weight[t]
     return weight
 

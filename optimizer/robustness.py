@@ -17,8 +17,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict
 
 from optimizer.baselines import current_allocation, silo_allocation
-from optimizer.curves import evaluate
-from optimizer.evaluate import requirements, topological_order
+from optimizer.evaluate import Structure
 from optimizer.problem import PortfolioProblem
 from optimizer.result import RunResult
 
@@ -54,37 +53,6 @@ class RobustnessResult(BaseModel):
     optimum_beats_current: float
 
 
-class _Evaluator:
-    """The value formula, vectorized over a block of samples."""
-
-    def __init__(self, problem: PortfolioProblem) -> None:
-        self.problem = problem
-        self.order = topological_order(problem)
-        requires = requirements(problem)
-        self.edges = [(t, u) for t in self.order for u in requires[t]]
-        n_j, n_t = len(problem.journeys), len(problem.touchpoints)
-        self.weights = np.zeros((n_t, n_j))
-        self.critical: list[tuple[int, int]] = []
-        for j, journey in enumerate(problem.journeys):
-            for link in journey.links:
-                self.weights[link.touchpoint, j] += link.weight
-                if link.critical:
-                    self.critical.append((j, link.touchpoint))
-        self.journey_weight = np.array([jn.priority * jn.value for jn in problem.journeys])
-        self.base = np.array([evaluate(tp.curve, 0.0) for tp in problem.touchpoints])
-
-    def weighted_values(self, curve_qualities: np.ndarray) -> np.ndarray:
-        """(samples, touchpoints) curve qualities -> (samples,) weighted values."""
-        q = curve_qualities.copy()
-        for t, u in self.edges:  # requirements before what requires them
-            np.minimum(q[:, t], q[:, u], out=q[:, t])
-        experience = q @ self.weights
-        for j, t in self.critical:
-            np.minimum(experience[:, j], q[:, t], out=experience[:, j])
-        np.minimum(experience, 1.0, out=experience)
-        return experience @ self.journey_weight
-
-
 def _spread(nominal: float, values: np.ndarray) -> Spread:
     p10, p50, p90 = np.percentile(values, [10, 50, 90])
     return Spread(
@@ -107,7 +75,7 @@ def robustness(
         raise ValueError("robustness needs an optimal run (this scenario is infeasible)")
     if samples < 1 or not 0 <= spread < 1:
         raise ValueError("samples must be >= 1 and spread in [0, 1)")
-    evaluator = _Evaluator(problem)
+    structure = Structure.of(problem)
     optimum = [t.spend for t in run.touchpoints]
     allocations: Sequence[list[float]] = (
         optimum,
@@ -116,13 +84,12 @@ def robustness(
         ),
         current_allocation(problem),
     )
-    nominal = np.array(
-        [
-            [evaluate(tp.curve, x) for tp, x in zip(problem.touchpoints, alloc, strict=True)]
-            for alloc in allocations
-        ]
-    )  # (3, touchpoints)
-    gains = nominal - evaluator.base
+    nominal = structure.curves.evaluate(np.array(allocations))  # (3, touchpoints)
+    gains = nominal - structure.curves.evaluate(np.zeros(len(problem.touchpoints)))
+
+    def weighted_values(curve_qualities: np.ndarray) -> np.ndarray:
+        return structure.experiences(curve_qualities)[1] @ structure.weights
+
     rng = np.random.default_rng(seed)
     results: list[list[np.ndarray]] = [[], [], []]
     done = 0
@@ -131,12 +98,12 @@ def robustness(
         factors = rng.uniform(1 - spread, 1 + spread, size=(block, len(problem.touchpoints)))
         for k in range(3):
             curve_q = np.minimum(1.0, nominal[k] + (factors - 1.0) * gains[k])
-            results[k].append(evaluator.weighted_values(curve_q))
+            results[k].append(weighted_values(curve_q))
         done += block
         if progress is not None:
             progress(block)
     opt, silo, cur = (np.concatenate(r) for r in results)
-    nominal_values = [float(evaluator.weighted_values(nominal[k : k + 1])[0]) for k in range(3)]
+    nominal_values = [float(v) for v in weighted_values(nominal)]
     return RobustnessResult(
         portfolio_id=problem.portfolio_id,
         scenario_id=problem.scenario_id,
