@@ -46,7 +46,6 @@ from optimizer.document import (
     DocumentError,
     Limits,
     PortfolioDocument,
-    Problem,
     validate_document,
 )
 
@@ -227,9 +226,6 @@ def _summary(data: dict[str, Any]) -> dict[str, Any]:
 
 def import_portfolio(*, session: Session, document: PortfolioDocument, caller: Caller) -> Portfolio:
     """Store a validated document as a new portfolio (409 when its id exists)."""
-    problems = storage_problems(document)
-    if problems:
-        raise Invalid("the portfolio document cannot be stored", problems=problems, location="body")
     if session.exec(select(Portfolio.pk).where(Portfolio.id == document.id)).first():
         raise Conflict(
             f"a portfolio '{document.id}' exists already; delete it first or import "
@@ -418,22 +414,6 @@ def export_document(*, session: Session, portfolio: Portfolio) -> PortfolioDocum
     )
 
 
-MAX_INTEGER = 2**63 - 1
-"""The largest integer a BIGINT column holds (SQLite and PostgreSQL alike)."""
-
-
-def storage_problems(doc: PortfolioDocument) -> list[Problem]:
-    """What the document allows but a database column cannot hold."""
-    return [
-        Problem(
-            f"personas[{i}].customers",
-            f"{persona.customers} is too large to store (at most {MAX_INTEGER})",
-        )
-        for i, persona in enumerate(doc.personas)
-        if persona.customers is not None and persona.customers > MAX_INTEGER
-    ]
-
-
 def _validated(
     *,
     session: Session,
@@ -444,11 +424,7 @@ def _validated(
     data = load_document_data(session=session, portfolio=portfolio)
     change(data)
     try:
-        validated = validate_document(data, limits=limits)
-        problems = storage_problems(validated)
-        if problems:
-            raise DocumentError(problems)
-        return validated
+        return validate_document(data, limits=limits)
     except DocumentError as error:
         raise Invalid(
             f"the change breaks {len(error.problems)} rule(s) of the portfolio; nothing was "

@@ -119,8 +119,8 @@ def solve(problem: PortfolioProblem, *, time_limit: float) -> RunResult:
             f"seconds); nothing was stored"
         ) from None
     except Exception as error:
-        # A valid document the optimizer cannot compute with (today: money around 1e100 and
-        # above): the caller gets a clear answer, the log gets the traceback.
+        # The last line of defence (the document bounds money at 1e15, so no known input
+        # gets here): the caller gets a clear answer, the log gets the traceback.
         log.exception("the optimizer failed on portfolio %s", problem.portfolio_id)
         raise RunFailed(
             f"the optimizer cannot compute this portfolio ({type(error).__name__}: {error}); "
