@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from optimizer.curves import slope_at
 from optimizer.evaluate import Evaluation, requirements, topological_order
+from optimizer.objective import objective_for
 from optimizer.problem import PortfolioProblem
 from optimizer.result import (
     Baseline,
@@ -58,11 +59,23 @@ def unallocated(budget: float, spend: float) -> float:
 
 
 def objective_of(problem: PortfolioProblem, evaluation: Evaluation) -> float:
-    if problem.mode == "max_value":
-        return evaluation.weighted_value
-    if problem.mode == "max_net_value":
-        return evaluation.weighted_value - evaluation.spend
-    return evaluation.spend
+    return objective_for(problem.mode).of(evaluation.weighted_value, evaluation.spend)
+
+
+def shadow_prices(
+    problem: PortfolioProblem,
+    budget: float,
+    departments: dict[int, float],
+    floors: dict[int, float],
+) -> ShadowPrices:
+    unit, floor_unit = objective_for(problem.mode).units(problem.currency)
+    return ShadowPrices(
+        budget=budget,
+        departments={problem.departments[d].id: p for d, p in departments.items()},
+        floors={problem.journeys[j].id: c for j, c in floors.items()},
+        unit=unit,
+        floor_unit=floor_unit,
+    )
 
 
 def touchpoint_journeys(problem: PortfolioProblem) -> list[dict[int, float]]:
@@ -209,19 +222,18 @@ def build_result(
     spends = evaluation.spends
     caps = problem.department_caps
     mode = problem.mode
+    spend_cost = objective_for(mode).spend_cost if objective_for(mode).maximize else 0.0
 
     touchpoints = []
     for t, tp in enumerate(problem.touchpoints):
         d = tp.department
-        price = (
-            duals.budget + duals.departments.get(d, 0.0) + (1.0 if mode == "max_net_value" else 0.0)
-        )
+        price = duals.budget + duals.departments.get(d, 0.0) + spend_cost
         parts = []
         if duals.budget > DUAL_ZERO:
             parts.append("budget")
         if duals.departments.get(d, 0.0) > DUAL_ZERO:
             parts.append(f"{problem.departments[d].id} cap")
-        if mode == "max_net_value":
+        if spend_cost:
             parts.append("unit of spend")
         label = "price of money (" + " + ".join(parts) + ")" if parts else "price of money"
         reason, explanation = _reason(
@@ -332,16 +344,13 @@ def build_result(
         touchpoints=touchpoints,
         journeys=journeys,
         departments=departments,
-        shadow_prices=ShadowPrices(
-            budget=duals.budget,
-            departments={problem.departments[d].id: p for d, p in duals.departments.items()},
-            floors={problem.journeys[j].id: c for j, c in duals.floors.items()},
-        ),
+        shadow_prices=shadow_prices(problem, duals.budget, duals.departments, duals.floors),
         baselines=Baselines(
             current=baseline_of(problem, current, baseline_problems[0]),
             silo=baseline_of(problem, silo, baseline_problems[1]),
         ),
         price_of_silos=evaluation.weighted_value - silo.weighted_value,
+        price_of_silos_value=evaluation.value - silo.value,
         binding=binding,
         conflicts=[],
         solver=solver,
@@ -376,12 +385,13 @@ def infeasible_result(
         touchpoints=[],
         journeys=[],
         departments=[],
-        shadow_prices=ShadowPrices(budget=0.0, departments={}, floors={}),
+        shadow_prices=shadow_prices(problem, 0.0, {}, {}),
         baselines=Baselines(
             current=baseline_of(problem, current, baseline_problems[0]),
             silo=baseline_of(problem, silo, baseline_problems[1]),
         ),
         price_of_silos=0.0,
+        price_of_silos_value=0.0,
         binding=[],
         conflicts=conflicts,
         solver=solver,

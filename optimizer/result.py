@@ -5,9 +5,11 @@ API's responses. Keys of run-result.md are never renamed; extra keys add what us
 Money is in the portfolio's currency, qualities in [0, 1].
 """
 
-from typing import Final, Literal
+from typing import Any, Final, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, model_validator
+
+from optimizer.objective import OBJECTIVES
 
 RUN_FORMAT: Final = "journeyfolio-run/v1"
 
@@ -111,6 +113,10 @@ class ShadowPrices(Part):
     """Objective gained per extra unit of money in each department cap."""
     floors: dict[str, float]
     """Objective lost per extra 0.01 of each journey's floor (min_spend: spend added)."""
+    unit: str
+    """What a price of the budget or a department cap is worth, in words, for this mode."""
+    floor_unit: str
+    """What a floor's price is worth, in words, for this mode."""
 
 
 class Baseline(Part):
@@ -175,9 +181,30 @@ class RunResult(Part):
     shadow_prices: ShadowPrices
     baselines: Baselines
     price_of_silos: float
+    """Optimum weighted_value minus silo weighted_value (priority-weighted, same budget)."""
+    price_of_silos_value: float
+    """Optimum value minus silo value: money, same budget."""
     binding: list[str]
     conflicts: list[Conflict]
     solver: SolverInfo
+
+    @model_validator(mode="before")
+    @classmethod
+    def upgrade_stored(cls, data: Any) -> Any:
+        """Runs stored before a key existed are read with it derived from what they hold."""
+        if not isinstance(data, dict) or "price_of_silos_value" in data:
+            return data
+        data = dict(data)
+        figures, silo = data.get("portfolio") or {}, (data.get("baselines") or {}).get("silo")
+        if data.get("status") == "optimal" and silo:
+            data["price_of_silos_value"] = figures.get("value", 0.0) - silo.get("value", 0.0)
+        else:
+            data["price_of_silos_value"] = 0.0
+        prices = data.get("shadow_prices")
+        if isinstance(prices, dict) and "unit" not in prices and data.get("mode") in OBJECTIVES:
+            unit, floor_unit = OBJECTIVES[data["mode"]].units(data.get("currency", ""))
+            data["shadow_prices"] = {**prices, "unit": unit, "floor_unit": floor_unit}
+        return data
 
     def to_json(self, *, indent: int | None = 2) -> str:
         return self.model_dump_json(indent=indent)
