@@ -46,6 +46,30 @@ FileArg = Annotated[
 @app.callback()
 def root() -> None:
     """Journeyfolio: customer journeys managed as a portfolio of products."""
+    quiet_highs()
+
+
+def quiet_highs() -> None:
+    """HiGHS prints a copyright banner on standard output when a process makes its first
+    instance, and no option of HiGHS's precedes that. The command line's standard output
+    is data (JSON, CSV), so it makes that first instance here, once, at start-up, before
+    anything else runs, with standard output pointed at /dev/null."""
+    import ctypes
+    import os
+
+    import highspy
+
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 1)
+        os.close(devnull)
+        highspy.Highs()
+        ctypes.CDLL(None).fflush(None)
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
 
 
 def fail(messages: list[str], code: int = EXIT_INVALID) -> typer.Exit:

@@ -14,7 +14,7 @@ missing money is for.
 
 import pulp
 
-from optimizer.model import build_model
+from optimizer.model import BuiltModel
 from optimizer.problem import PortfolioProblem
 from optimizer.result import Conflict, SolveError
 
@@ -25,23 +25,26 @@ def _money(x: float) -> str:
     return f"{x:,.0f}"
 
 
-def diagnose(problem: PortfolioProblem, solver: pulp.LpSolver) -> list[Conflict]:
-    """The constraints an infeasible scenario has to relax, each with its shortfall."""
-    built = build_model(problem)
-    prob, scale = built.prob, built.scale
-    constraints = {c.id: c for c in prob.constraints()}
+def diagnose(problem: PortfolioProblem, built: BuiltModel, solver: pulp.LpSolver) -> list[Conflict]:
+    """The constraints an infeasible scenario has to relax, each with its shortfall: the
+    model that was found infeasible gets elastic slack on its money and floor rows."""
+    prob, scale, blocks = built.prob, built.scale, built.blocks
 
     money_slack: dict[str, pulp.LpVariable] = {}
-    if built.budget_row is not None:
-        s = money_slack["budget"] = prob.add_variable("slack_budget", 0, None)
-        constraints[built.budget_row].set_coefficient(s, -1.0)
-    for d, row in built.department_rows.items():
-        s = money_slack[f"department:{d}"] = prob.add_variable(f"slack_department_{d}", 0, None)
-        constraints[row].set_coefficient(s, -1.0)
+    rows: dict[str, pulp.LpConstraint] = {}
+    if blocks.budget is not None:
+        money_slack["budget"] = prob.add_variable("slack_budget", 0, None)
+        rows["budget"] = blocks.budget
+    for d, row in blocks.department.items():
+        key = f"department:{d}"
+        money_slack[key] = prob.add_variable(f"slack_department_{d}", 0, None)
+        rows[key] = row
+    for key, s in money_slack.items():
+        rows[key].set_coefficient(s, -1.0)
     floor_slack: dict[int, pulp.LpVariable] = {}
-    for j, row in built.floor_rows.items():
+    for j, row in blocks.floor.items():
         f = floor_slack[j] = prob.add_variable(f"slack_floor_{j}", 0, 1)
-        constraints[row].set_coefficient(f, 1.0)
+        row.set_coefficient(f, 1.0)
 
     prob.sense = pulp.LpMinimize
     floor_total = pulp.lpSum_vars(floor_slack.values()) if floor_slack else None
@@ -57,8 +60,8 @@ def diagnose(problem: PortfolioProblem, solver: pulp.LpSolver) -> list[Conflict]
 
     related_floors = [
         j
-        for j, row in built.floor_rows.items()
-        if abs(constraints[row].pi or 0.0) > ZERO and (floor_slack[j].varValue or 0.0) <= ZERO
+        for j, row in blocks.floor.items()
+        if abs(row.pi or 0.0) > ZERO and (floor_slack[j].varValue or 0.0) <= ZERO
     ]
     floors = [(problem.journeys[j].id, problem.journeys[j].floor or 0.0) for j in related_floors]
 

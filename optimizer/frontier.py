@@ -12,23 +12,22 @@ which one more re-solve of the same model finds (objective value - (1 + eps) spe
 import time
 from dataclasses import dataclass
 
-import highspy
-import numpy as np
 import pulp
 from pydantic import BaseModel, ConfigDict
 
 from optimizer.baselines import current_allocation
 from optimizer.evaluate import evaluate_allocation
-from optimizer.model import TIE_BREAK, BuiltModel, build_model
+from optimizer.model import BuiltModel, LiveModel, Row, build_model, objective_terms
+from optimizer.objective import objective_for
 from optimizer.problem import PortfolioProblem
 from optimizer.report import unallocated
 from optimizer.solve import (
+    GAP_TARGET,
     Solution,
     approximation,
     clipped,
     default_solver,
-    read_solution,
-    silence_highs_banner,
+    resolve_warm,
     solve_built,
 )
 
@@ -82,27 +81,23 @@ class FrontierResult(BaseModel):
 
 @dataclass
 class _Resolver:
-    """Re-solves a built model on its HiGHS instance after bound or objective changes."""
+    """Re-solves the one built model warm after its budget or objective changed."""
 
-    built: BuiltModel
+    live: LiveModel
     runs: int = 0
 
     @property
-    def highs(self) -> highspy.Highs:
-        return self.built.highs
+    def budget(self) -> Row:
+        row = self.live.built.blocks.budget
+        if row is None:
+            raise ValueError("this mode has no budget to vary")
+        return row
 
     def set_budget(self, budget: float) -> None:
-        assert self.built.budget_row is not None
-        self.highs.changeRowBounds(
-            self.built.budget_row, -highspy.kHighsInf, budget / self.built.scale
-        )
+        self.live.set_rhs(self.budget, budget / self.live.built.scale)
 
     def run(self) -> Solution | None:
-        start = time.perf_counter()
-        self.highs.run()
-        if self.highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
-            return None
-        return read_solution(self.built, time.perf_counter() - start)
+        return resolve_warm(self.live)
 
 
 def budget_levels(
@@ -133,20 +128,26 @@ def frontier(
         raise ValueError("a frontier needs mode max_value or max_net_value, not min_spend")
     if points < 1:
         raise ValueError("points must be at least 1")
-    silence_highs_banner()
     started = time.perf_counter()
     budgets = budget_levels(problem, points, low, high)
     # the first solve (through PuLP) is the first point; every later one starts warm
     current = evaluate_allocation(problem, current_allocation(problem))
-    built = build_model(problem.with_budget(budgets[0]), value_estimate=current.weighted_value)
+    built = build_model(
+        problem.with_budget(budgets[0]),
+        value_estimate=current.weighted_value,
+        gap_target=GAP_TARGET,
+    )
     # warm re-solves need a basis: simplex throughout (a crossover would give one too,
     # but each later interior point solve would start from scratch)
-    status, first = solve_built(built, solver or default_solver(built, simplex=True))
-    if first is None and status != pulp.LpSolveStatus.Infeasible:
-        raise RuntimeError(f"the solver ended with status {status.name}")
-    resolver = _Resolver(built)
-    highs = resolver.highs
-    highs.setOptionValue("solver", "simplex")
+    status, live, first = solve_built(built, solver or default_solver(built, simplex=True))
+    if live is None:
+        if status != pulp.LpSolveStatus.Infeasible:
+            raise RuntimeError(f"the solver ended with status {status.name}")
+        # an infeasible first budget: its rows are all there, so the later budgets re-solve
+        # the same model; PuLP still made the HiGHS instance
+        live = LiveModel(built)
+    resolver = _Resolver(live)
+    highs = live.highs
     highs.setOptionValue("presolve", "off")
     # devex pricing: cheaper iterations on these short warm re-solves
     highs.setOptionValue("simplex_dual_edge_weight_strategy", 1)
@@ -176,7 +177,6 @@ def frontier(
             problem.with_budget(budget), clipped(problem, solution.spends)
         )
         gap, _ = approximation(built, problem.with_budget(budget), solution, evaluation)
-        assert built.budget_row is not None
         return FrontierPoint(
             budget=budget,
             status="optimal",
@@ -184,7 +184,7 @@ def frontier(
             weighted_value=evaluation.weighted_value,
             spend=evaluation.spend,
             unallocated=unallocated(budget, evaluation.spend),
-            shadow_price=max(0.0, float(solution.row_duals[built.budget_row])),
+            shadow_price=max(0.0, solution.dual(resolver.budget)),
             marginal_value=None,
             approximation_gap=gap,
         )
@@ -244,19 +244,12 @@ def frontier(
 def _knee(
     resolver: _Resolver, problem: PortfolioProblem, built: BuiltModel
 ) -> tuple[float | None, float | None]:
-    """Spend of the max_net_value optimum with an unlimited budget."""
-    highs = resolver.highs
-    n_cols = highs.getNumCol()
-    cost = np.zeros(n_cols)
-    weights = [journey.priority * journey.value / built.scale for journey in problem.journeys]
-    for j, w in enumerate(weights):
-        cost[built.experience[j].id] = w
-    penalty = 1.0 + TIE_BREAK * max(sum(weights), 1.0)
-    for x in built.spend.values():
-        cost[x.id] = -penalty
-    highs.changeColsCost(n_cols, np.arange(n_cols, dtype=np.int32), cost)
-    assert built.budget_row is not None
-    highs.changeRowBounds(built.budget_row, -highspy.kHighsInf, highspy.kHighsInf)
+    """Spend of the max_net_value optimum with an unlimited budget: the same model with
+    the net-value objective and no budget row."""
+    terms, _ = objective_terms(built, problem, objective_for("max_net_value"))
+    resolver.live.set_objective(terms)
+    # no budget: more than every touchpoint can take
+    resolver.set_budget(2 * sum(tp.upper for tp in problem.touchpoints) + 1.0)
     solution = resolver.run()
     if solution is None:
         return None, None
@@ -275,7 +268,6 @@ def _least_budget_for(
     on a piecewise linear v a few steps hit it exactly. Where a step lands on a budget too
     small to be feasible (floors, minimum spends), bisection takes over.
     """
-    assert built.budget_row is not None
     resolver.runs = 0
     tolerance = 1e-9 * max(1.0, abs(target))
     low: float | None = None  # worth less than target, or infeasible
@@ -290,7 +282,7 @@ def _least_budget_for(
             budget = (low + high) / 2
         else:
             value = solution.objective
-            slope = float(solution.row_duals[built.budget_row])
+            slope = solution.dual(resolver.budget)
             if abs(value - target) <= tolerance:
                 return budget
             if value > target:

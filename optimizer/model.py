@@ -49,13 +49,17 @@ budget 10. E = min((qa + qb) / 2, qb): below qa, b is the cap and only b counts;
 qa, a raises the average faster. The optimum makes them equal: xa = 10/3, xb = 20/3,
 qa = qb = 1/3, E = 1/3, value 333.33.
 
-The model is built in PuLP (variables, constraints, objective) and, row by row as it is
-built, also recorded as the sparse arrays HiGHS takes (`ModelArrays`), so the solver can
-receive it in one call instead of a Python loop over PuLP's rows. The tens of thousands
-of chord rows of a large portfolio carry no names (PuLP names them _C<n>): a name costs a
-third of a row's build time; every other constraint is named.
+The model is built once, in PuLP, in named blocks of rows (`Blocks`: curve, effective,
+requires, journey, critical, floor, budget, department), and solved with PuLP's HiGHS
+interface as shipped. Duals and slacks are read by block and key. Later solves of the same
+model (refined chords, price refinement, frontier budgets, the knee) edit it in place
+through `LiveModel`: each edit goes to the PuLP model and, through documented highspy
+calls, to the HiGHS instance PuLP solved it with (`prob.solverModel`), which then re-solves
+warm. The tens of thousands of chord rows of a large portfolio carry no names (PuLP names
+them _C<n>): a name costs a third of a row's build time; every other row is named.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import highspy
@@ -70,39 +74,55 @@ from optimizer.curves import (
     saturating_lines_batch,
 )
 from optimizer.evaluate import requirements, topological_order
+from optimizer.objective import Objective, objective_for
 from optimizer.problem import PortfolioProblem
 
 MIN_TOLERANCE = 1e-6
 MAX_TOLERANCE = 0.02
 """Bounds on a chord's error (in quality) whatever a touchpoint's importance."""
 
-TIE_BREAK = 1e-7
-"""Relative weight of the tie-breaking term (least spend; in min_spend mode, most value)."""
+LARGE_MODEL_ROWS = 60_000
+"""From this many rows on, the interior point method beats dual simplex by far."""
 
 LE = pulp.const.LpConstraintLE
 GE = pulp.const.LpConstraintGE
-INF = float("inf")
+INF = highspy.kHighsInf
+
+REDUNDANT = 2.0
+"""Right-hand side that takes a curve row out of play: q - b x <= 2 holds for any q <= 1."""
+
+Row = pulp.LpConstraint
+Terms = list[tuple[pulp.LpVariable, float]]
 
 
 @dataclass
-class ModelArrays:
-    """The LP as HiGHS takes it: columns by PuLP variable id, rows in PuLP's order."""
+class Blocks:
+    """The model's rows by family and key (the numbers of the module docstring)."""
 
-    col_lower: list[float] = field(default_factory=list)
-    col_upper: list[float] = field(default_factory=list)
-    col_cost: np.ndarray | None = None
-    row_lower: list[float] = field(default_factory=list)
-    row_upper: list[float] = field(default_factory=list)
-    starts: list[int] = field(default_factory=list)
-    index: list[int] = field(default_factory=list)
-    value: list[float] = field(default_factory=list)
+    curve: dict[int, list[Row]] = field(default_factory=dict)
+    """(1) the lines of each touchpoint's curve, in line order."""
+    effective: dict[int, Row] = field(default_factory=dict)
+    """(2) e_t <= q_t."""
+    requires: dict[tuple[int, int], Row] = field(default_factory=dict)
+    """(2) e_t <= e_u."""
+    journey: dict[int, Row] = field(default_factory=dict)
+    """(3) E_j <= weighted average."""
+    critical: dict[tuple[int, int], Row] = field(default_factory=dict)
+    """(3) E_j <= e_t for a critical link."""
+    floor: dict[int, Row] = field(default_factory=dict)
+    """(4) E_j >= f_j."""
+    budget: Row | None = None
+    """(5) the total budget."""
+    department: dict[int, Row] = field(default_factory=dict)
+    """(6) department caps."""
 
 
 @dataclass
 class BuiltModel:
-    """The PuLP problem, the same LP as arrays, and where everything is in it."""
+    """The PuLP problem and where everything is in it."""
 
     prob: pulp.LpProblem
+    objective: Objective
     scale: float
     spend: dict[int, pulp.LpVariable]
     quality: dict[int, pulp.LpVariable]
@@ -111,76 +131,38 @@ class BuiltModel:
     lines: list[Lines | None]
     relevant: list[bool]
     """Touchpoints whose quality matters (linked by a journey, or required by one that is)."""
-    arrays: ModelArrays = field(default_factory=ModelArrays)
-    curve_rows: dict[int, list[int]] = field(default_factory=dict)
-    """Row ids of each touchpoint's curve lines, in line order."""
-    budget_row: int | None = None
-    department_rows: dict[int, int] = field(default_factory=dict)
-    floor_rows: dict[int, int] = field(default_factory=dict)
-    objective_terms: list[tuple[pulp.LpVariable, float]] = field(default_factory=list)
+    blocks: Blocks = field(default_factory=Blocks)
+    objective_terms: Terms = field(default_factory=list)
     tie_break: float = 0.0
     """Most the tie-breaking term can move the objective, in money."""
-    rows: int = 0
-
-    def add_variable(self, name: str, low: float, up: float) -> pulp.LpVariable:
-        var = self.prob.add_variable(name, low, up)
-        assert var.id == len(self.arrays.col_lower), "columns are variable ids"
-        self.arrays.col_lower.append(low)
-        self.arrays.col_upper.append(up)
-        return var
-
-    def add_row(
-        self,
-        terms: list[tuple[pulp.LpVariable, float]],
-        sense: int,
-        rhs: float,
-        name: str | None = None,
-    ) -> int:
-        """Add `sum(coef * var) <sense> rhs` to both PuLP and the arrays; its row id."""
-        expr = pulp.LpAffineExpression.from_list(terms, constant=-rhs, name=name)
-        expr.sense = sense
-        row = self.prob.addConstraint(expr).id
-        arrays = self.arrays
-        arrays.starts.append(len(arrays.index))
-        arrays.index.extend(var.id for var, _ in terms)
-        arrays.value.extend(coef for _, coef in terms)
-        arrays.row_lower.append(rhs if sense == GE else -INF)
-        arrays.row_upper.append(rhs if sense == LE else INF)
-        self.rows += 1
-        return row
 
     @property
-    def highs(self) -> highspy.Highs:
-        """The HiGHS instance PuLP solved this model with."""
-        highs = self.prob.solverModel
-        assert highs is not None, "solve the model first"
-        return highs
+    def rows(self) -> int:
+        return self.prob.numConstraints()
 
-    def chord_arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Row ids, tangent lifts and touchpoints of every curve line that approximates
-        (saturating chords), as arrays: the approximation gap is sum |dual| * lift."""
-        cached = self.__dict__.get("_chords")
-        if cached is None:
-            rows: list[int] = []
-            deltas: list[float] = []
-            owners: list[int] = []
-            for t, ids in self.curve_rows.items():
-                lines = self.lines[t]
-                if lines is None or not any(lines.deltas):
-                    continue
-                rows.extend(ids)
-                deltas.extend(lines.deltas)
-                owners.extend([t] * len(ids))
-            cached = (
-                np.array(rows, dtype=int),
-                np.array(deltas, dtype=float),
-                np.array(owners, dtype=int),
-            )
-            self.__dict__["_chords"] = cached
-        return cached
+    def add_row(self, terms: Terms, sense: int, rhs: float, name: str | None = None) -> Row:
+        """Add `sum(coef * var) <sense> rhs` to the model."""
+        expr = pulp.LpAffineExpression.from_list(terms, constant=-rhs, name=name)
+        expr.sense = sense
+        return self.prob.addConstraint(expr)
 
     def eff(self, t: int) -> pulp.LpVariable:
         return self.effective.get(t, self.quality[t])
+
+    def chord_rows(self) -> tuple[list[Row], np.ndarray, np.ndarray]:
+        """Every curve line that approximates (saturating chords), its tangent lift and its
+        touchpoint: the approximation gap is sum |dual| * lift."""
+        rows: list[Row] = []
+        deltas: list[float] = []
+        owners: list[int] = []
+        for t, block in self.blocks.curve.items():
+            lines = self.lines[t]
+            if lines is None or not any(lines.deltas):
+                continue
+            rows.extend(block)
+            deltas.extend(lines.deltas)
+            owners.extend([t] * len(block))
+        return rows, np.array(deltas, dtype=float), np.array(owners, dtype=int)
 
 
 def money_scale(problem: PortfolioProblem) -> float:
@@ -219,10 +201,11 @@ def build_model(
     """Build the LP of a resolved problem; `breakpoints` override saturating curves' chords,
     `value_estimate` (e.g. the current allocation's weighted value) sizes them by
     importance, else every chord aims at `tolerance`."""
-    sense = pulp.LpMinimize if problem.mode == "min_spend" else pulp.LpMaximize
-    prob = pulp.LpProblem("journey_portfolio", sense)
+    objective = objective_for(problem.mode)
+    sense = pulp.LpMaximize if objective.maximize else pulp.LpMinimize
     built = BuiltModel(
-        prob=prob,
+        prob=pulp.LpProblem("journey_portfolio", sense),
+        objective=objective,
         scale=money_scale(problem),
         spend={},
         quality={},
@@ -246,7 +229,7 @@ def build_model(
 def define_spend(built: BuiltModel, problem: PortfolioProblem) -> None:
     scale = built.scale
     for t, tp in enumerate(problem.touchpoints):
-        built.spend[t] = built.add_variable(f"spend_{t}", tp.lower / scale, tp.upper / scale)
+        built.spend[t] = built.prob.add_variable(f"spend_{t}", tp.lower / scale, tp.upper / scale)
 
 
 def importance(problem: PortfolioProblem) -> np.ndarray:
@@ -328,20 +311,23 @@ def curve_lines(
     return out
 
 
+def curve_terms(built: BuiltModel, t: int, slope: float) -> Terms:
+    return [(built.quality[t], 1.0), (built.spend[t], -slope * built.scale)]
+
+
 def define_response_curves(built: BuiltModel, problem: PortfolioProblem) -> None:
     """(1) q_t <= a_tk + b_tk x_t; a fixed spend becomes an upper bound on q_t."""
-    scale = built.scale
+    prob = built.prob
     for t, lines in enumerate(built.lines):
         if lines is None:
             continue
         if len(lines) == 1 and lines.slopes[0] == 0:
             top = min(1.0, max(0.0, lines.intercepts[0]))
-            built.quality[t] = built.add_variable(f"quality_{t}", 0.0, top)
+            built.quality[t] = prob.add_variable(f"quality_{t}", 0.0, top)
             continue
-        q = built.quality[t] = built.add_variable(f"quality_{t}", 0.0, 1.0)
-        x = built.spend[t]
-        built.curve_rows[t] = [
-            built.add_row([(q, 1.0), (x, -slope * scale)], LE, intercept)
+        built.quality[t] = prob.add_variable(f"quality_{t}", 0.0, 1.0)
+        built.blocks.curve[t] = [
+            built.add_row(curve_terms(built, t, slope), LE, intercept)
             for slope, intercept in zip(lines.slopes, lines.intercepts, strict=True)
         ]
 
@@ -352,56 +338,56 @@ def define_dependencies(built: BuiltModel, problem: PortfolioProblem) -> None:
     for t, u in problem.requires:
         if built.relevant[t]:
             requires.setdefault(t, []).append(u)
+    blocks = built.blocks
     for t in requires:
-        e = built.effective[t] = built.add_variable(f"effective_{t}", 0.0, 1.0)
-        built.add_row([(e, 1.0), (built.quality[t], -1.0)], LE, 0.0, f"effective_{t}")
+        e = built.effective[t] = built.prob.add_variable(f"effective_{t}", 0.0, 1.0)
+        blocks.effective[t] = built.add_row(
+            [(e, 1.0), (built.quality[t], -1.0)], LE, 0.0, f"effective_{t}"
+        )
     for t, us in requires.items():
         for u in us:
-            built.add_row(
+            blocks.requires[t, u] = built.add_row(
                 [(built.effective[t], 1.0), (built.eff(u), -1.0)], LE, 0.0, f"requires_{t}_{u}"
             )
 
 
 def define_journey_experience(built: BuiltModel, problem: PortfolioProblem) -> None:
     """(3) E_j <= weighted average and E_j <= every critical touchpoint; (4) floors."""
+    blocks = built.blocks
     for j, journey in enumerate(problem.journeys):
-        experience = built.experience[j] = built.add_variable(f"experience_{j}", 0.0, 1.0)
+        experience = built.experience[j] = built.prob.add_variable(f"experience_{j}", 0.0, 1.0)
         terms = [(experience, 1.0)]
         terms += [(built.eff(link.touchpoint), -link.weight) for link in journey.links]
-        built.add_row(terms, LE, 0.0, f"journey_{j}")
+        blocks.journey[j] = built.add_row(terms, LE, 0.0, f"journey_{j}")
         for link in journey.links:
             if link.critical:
-                built.add_row(
-                    [(experience, 1.0), (built.eff(link.touchpoint), -1.0)],
-                    LE,
-                    0.0,
-                    f"critical_{j}_{link.touchpoint}",
+                t = link.touchpoint
+                blocks.critical[j, t] = built.add_row(
+                    [(experience, 1.0), (built.eff(t), -1.0)], LE, 0.0, f"critical_{j}_{t}"
                 )
         if journey.floor is not None and journey.floor > 0:
-            built.floor_rows[j] = built.add_row(
-                [(experience, 1.0)], GE, journey.floor, f"floor_{j}"
-            )
+            blocks.floor[j] = built.add_row([(experience, 1.0)], GE, journey.floor, f"floor_{j}")
 
 
 def define_budgets(built: BuiltModel, problem: PortfolioProblem) -> None:
-    """(5) the total budget (except in min_spend mode) and (6) department caps."""
+    """(5) the total budget (where the mode has one) and (6) department caps."""
     scale = built.scale
-    if problem.mode != "min_spend":
+    if built.objective.budget_binds:
         terms = [(x, 1.0) for x in built.spend.values()]
-        built.budget_row = built.add_row(terms, LE, problem.budget / scale, "budget")
+        built.blocks.budget = built.add_row(terms, LE, problem.budget / scale, "budget")
     for d, cap in problem.department_caps.items():
         members = problem.members[d]
         if not members:
             continue
         terms = [(built.spend[t], 1.0) for t in members]
-        built.department_rows[d] = built.add_row(terms, LE, cap / scale, f"department_{d}")
+        built.blocks.department[d] = built.add_row(terms, LE, cap / scale, f"department_{d}")
 
 
-def define_objective(built: BuiltModel, problem: PortfolioProblem) -> None:
-    """The mode's objective, plus a tie-breaking term too small to trade real value for:
-    maximizing, every unit of spend costs `TIE_BREAK` of the portfolio's value range, so
-    money that creates no value stays unallocated; in min_spend mode a bonus of the same
-    relative size prefers, among least-spend allocations, the most valuable one."""
+def objective_terms(
+    built: BuiltModel, problem: PortfolioProblem, objective: Objective
+) -> tuple[Terms, float]:
+    """The objective of `objective`'s mode over this model, tie-break included, and the
+    most the tie-break can move it (money)."""
     scale = built.scale
     weights = {
         j: journey.priority * journey.value / scale
@@ -409,21 +395,147 @@ def define_objective(built: BuiltModel, problem: PortfolioProblem) -> None:
         if journey.priority * journey.value > 0
     }
     value_range = sum(weights.values())
-    if problem.mode == "min_spend":
-        spend_range = sum(tp.upper for tp in problem.touchpoints) / scale
-        bonus = TIE_BREAK * spend_range / value_range if value_range > 0 else 0.0
-        terms = [(x, 1.0) for x in built.spend.values()]
-        terms += [(built.experience[j], -bonus * w) for j, w in weights.items()]
-        built.tie_break = bonus * value_range * scale
+    spend_range = sum(tp.upper for tp in problem.touchpoints) / scale
+    per_value, per_spend = objective.tie_break_costs(value_range, spend_range)
+    terms = [(built.experience[j], per_value * w) for j, w in weights.items()]
+    terms += [(x, -per_spend if objective.maximize else per_spend) for x in built.spend.values()]
+    if objective.maximize:
+        tie_break = (per_spend - objective.spend_cost) * spend_range * scale
     else:
-        penalty = TIE_BREAK * max(value_range, 1.0)
-        cost = penalty + (1.0 if problem.mode == "max_net_value" else 0.0)
-        terms = [(built.experience[j], w) for j, w in weights.items()]
-        terms += [(x, -cost) for x in built.spend.values()]
-        built.tie_break = penalty * sum(tp.upper for tp in problem.touchpoints)
+        tie_break = -per_value * value_range * scale
+    return terms, tie_break
+
+
+def define_objective(built: BuiltModel, problem: PortfolioProblem) -> None:
+    """The mode's objective, plus a tie-breaking term too small to trade real value for
+    (`Objective.tie_break_costs`)."""
+    terms, built.tie_break = objective_terms(built, problem, built.objective)
     built.objective_terms = terms
     built.prob.setObjective(pulp.LpAffineExpression.from_list(terms))
-    costs = np.zeros(len(built.arrays.col_lower))
-    for var, coef in terms:
-        costs[var.id] += coef
-    built.arrays.col_cost = costs
+
+
+class LiveModel:
+    """A built model after PuLP solved it with HiGHS: edits go to the PuLP model and, by
+    documented highspy calls, to the HiGHS instance PuLP made (`prob.solverModel`), which
+    then re-solves warm from its last basis.
+
+    PuLP's HiGHS interface passes the rows in `prob.constraints()` order (it reads a row's
+    dual at the constraint's id) and the columns in `prob.exported_variables()` order; the
+    maps below follow the same rule.
+    """
+
+    def __init__(self, built: BuiltModel) -> None:
+        highs = built.prob.solverModel
+        if not isinstance(highs, highspy.Highs):
+            raise TypeError("solve the model with pulp.HiGHS first")
+        self.built = built
+        self.highs = highs
+        self.column = {var.id: j for j, var in enumerate(built.prob.exported_variables())}
+        if highs.getNumRow() != built.rows or highs.getNumCol() != len(self.column):
+            raise RuntimeError("the HiGHS model does not match the PuLP model it was built from")
+
+    def col(self, var: pulp.LpVariable) -> int:
+        return self.column[var.id]
+
+    def set_rhs(self, row: Row, rhs: float) -> None:
+        row.changeRHS(rhs)
+        if row.sense == LE:
+            self.highs.changeRowBounds(row.id, -INF, rhs)
+        elif row.sense == GE:
+            self.highs.changeRowBounds(row.id, rhs, INF)
+        else:
+            self.highs.changeRowBounds(row.id, rhs, rhs)
+
+    def set_coefficient(self, row: Row, var: pulp.LpVariable, coefficient: float) -> None:
+        row.set_coefficient(var, coefficient)
+        self.highs.changeCoeff(row.id, self.col(var), coefficient)
+
+    def add_rows(self, rows: Sequence[tuple[Terms, int, float]]) -> list[Row]:
+        """Add `sum(coef * var) <sense> rhs` rows to both models, in the same order."""
+        first = self.highs.getNumRow()
+        added = [self.built.add_row(terms, sense, rhs) for terms, sense, rhs in rows]
+        if added and added[0].id != first:
+            raise RuntimeError("PuLP's row numbering no longer matches HiGHS's")
+        starts, index, value, lower, upper = [], [], [], [], []
+        for terms, sense, rhs in rows:
+            starts.append(len(index))
+            index.extend(self.col(var) for var, _ in terms)
+            value.extend(coef for _, coef in terms)
+            lower.append(rhs if sense != LE else -INF)
+            upper.append(rhs if sense != GE else INF)
+        self.highs.addRows(
+            len(rows),
+            np.array(lower),
+            np.array(upper),
+            len(index),
+            np.array(starts, dtype=np.int32),
+            np.array(index, dtype=np.int32),
+            np.array(value),
+        )
+        return added
+
+    def set_objective(self, terms: Terms) -> None:
+        self.built.prob.setObjective(pulp.LpAffineExpression.from_list(terms))
+        n = self.highs.getNumCol()
+        cost = np.zeros(n)
+        for var, coef in terms:
+            cost[self.col(var)] += coef
+        self.highs.changeColsCost(n, np.arange(n, dtype=np.int32), cost)
+
+    def set_bounds(self, var: pulp.LpVariable, low: float, up: float) -> None:
+        var.lowBound, var.upBound = low, up
+        self.highs.changeColBounds(self.col(var), low, up)
+
+    def tangents(self, t: int, cuts: Sequence[tuple[float, float, float]]) -> list[Row]:
+        """Add tangent rows `(spend, slope, quality)` (money) of touchpoint t's curve."""
+        built = self.built
+        return self.add_rows(
+            [(curve_terms(built, t, slope), LE, q - slope * x) for x, slope, q in cuts]
+        )
+
+    def outer(
+        self, t: int, cuts: Sequence[tuple[float, float, float]], low: float, up: float
+    ) -> None:
+        """Replace touchpoint t's chords by tangents of its curve (an outer model) and keep
+        its spend within [low, up] (money)."""
+        built = self.built
+        for row in built.blocks.curve[t]:
+            self.set_rhs(row, REDUNDANT)
+        built.blocks.curve[t] = self.tangents(t, cuts)
+        x = built.spend[t]
+        self.set_bounds(x, low / built.scale, up / built.scale)
+
+    def refine_lines(self, t: int, lines: Lines) -> None:
+        """Give touchpoint t's saturating curve finer chords (`lines`, whose breakpoints
+        include the current ones): a chord that keeps its segment keeps its row, a split one
+        is made redundant by its right-hand side (q - b x <= 2 always holds: q <= 1,
+        b x >= 0) and its pieces are added. Only bounds change and rows are added, so HiGHS
+        re-solves from its basis; no row is renumbered."""
+        built = self.built
+        old = built.lines[t]
+        rows = built.blocks.curve[t]
+        if old is None or not set(old.breakpoints) <= set(lines.breakpoints):
+            raise ValueError("a curve's chords can only be refined")
+        kept = {
+            (a, b): row
+            for a, b, row in zip(old.breakpoints, old.breakpoints[1:], rows, strict=False)
+        }
+        new = list(zip(lines.breakpoints, lines.breakpoints[1:], strict=False))
+        for segment, row in kept.items():
+            if segment not in set(new):
+                self.set_rhs(row, REDUNDANT)
+        added = iter(
+            self.add_rows(
+                [
+                    (curve_terms(built, t, slope), LE, intercept)
+                    for segment, slope, intercept in zip(
+                        new, lines.slopes, lines.intercepts, strict=True
+                    )
+                    if segment not in kept
+                ]
+            )
+        )
+        built.blocks.curve[t] = [
+            kept[segment] if segment in kept else next(added) for segment in new
+        ]
+        built.lines[t] = lines

@@ -25,6 +25,7 @@ from optimizer.result import (
     DepartmentResult,
     JourneyResult,
     PortfolioFigures,
+    PriceIntervals,
     RunResult,
     Scenario,
     ShadowPrices,
@@ -67,14 +68,28 @@ def shadow_prices(
     budget: float,
     departments: dict[int, float],
     floors: dict[int, float],
+    sides: dict[str, tuple[float, float]] | None = None,
 ) -> ShadowPrices:
+    """The prices by id; `sides` (keys `budget`, `department:<d>`, `floor:<j>` by
+    position) become `intervals`."""
     unit, floor_unit = objective_for(problem.mode).units(problem.currency)
+    intervals: dict[str, dict[str, list[float]]] = {"departments": {}, "floors": {}}
+    budget_sides = None
+    for key, (gain, loss) in (sides or {}).items():
+        kind, _, position = key.partition(":")
+        if kind == "budget":
+            budget_sides = [gain, loss]
+        elif kind == "department":
+            intervals["departments"][problem.departments[int(position)].id] = [gain, loss]
+        else:
+            intervals["floors"][problem.journeys[int(position)].id] = [gain, loss]
     return ShadowPrices(
         budget=budget,
         departments={problem.departments[d].id: p for d, p in departments.items()},
         floors={problem.journeys[j].id: c for j, c in floors.items()},
         unit=unit,
         floor_unit=floor_unit,
+        intervals=PriceIntervals(budget=budget_sides, **intervals),
     )
 
 
@@ -216,6 +231,7 @@ def build_result(
     relevant: list[bool],
     solver: SolverInfo,
     baseline_problems: tuple[list[str], list[str]],
+    sides: dict[str, tuple[float, float]] | None = None,
 ) -> RunResult:
     served = touchpoint_journeys(problem)
     requires = requirements(problem)
@@ -344,7 +360,7 @@ def build_result(
         touchpoints=touchpoints,
         journeys=journeys,
         departments=departments,
-        shadow_prices=shadow_prices(problem, duals.budget, duals.departments, duals.floors),
+        shadow_prices=shadow_prices(problem, duals.budget, duals.departments, duals.floors, sides),
         baselines=Baselines(
             current=baseline_of(problem, current, baseline_problems[0]),
             silo=baseline_of(problem, silo, baseline_problems[1]),

@@ -106,6 +106,17 @@ class DepartmentResult(Part):
     shadow_price: float
 
 
+class PriceIntervals(Part):
+    """Both one-sided prices where the value function has a kink (a breakpoint of a points
+    curve, a constraint that just starts to bind): `[gain per extra unit, loss per unit
+    removed]`; for a floor `[given up per +0.01, regained per -0.01]`. Keys appear only
+    where the two sides differ."""
+
+    budget: list[float] | None = None
+    departments: dict[str, list[float]] = {}
+    floors: dict[str, list[float]] = {}
+
+
 class ShadowPrices(Part):
     budget: float
     """Objective gained per extra unit of money in the total budget (0 when it does not bind)."""
@@ -117,6 +128,7 @@ class ShadowPrices(Part):
     """What a price of the budget or a department cap is worth, in words, for this mode."""
     floor_unit: str
     """What a floor's price is worth, in words, for this mode."""
+    intervals: PriceIntervals = PriceIntervals()
 
 
 class Baseline(Part):

@@ -11,10 +11,8 @@
 4. Evaluate the allocation on the true curves and explain it (optimizer/report.py).
 """
 
-import ctypes
-import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,77 +21,27 @@ import numpy as np
 import pulp
 
 from optimizer.baselines import current_allocation, silo_allocation
-from optimizer.curves import refine, slope_at
+from optimizer.curves import chord_lines, evaluate, refine, slope_at
 from optimizer.diagnose import diagnose
 from optimizer.document import PortfolioDocument
 from optimizer.evaluate import Evaluation, evaluate_allocation, value_gradient, violations
-from optimizer.model import BuiltModel, ModelArrays, build_model
+from optimizer.model import LARGE_MODEL_ROWS, BuiltModel, LiveModel, Row, build_model
 from optimizer.problem import PortfolioProblem, resolve
 from optimizer.report import Duals, build_result, infeasible_result, objective_of
 from optimizer.result import RunResult, SolveError, SolverInfo
 
-GAP_TARGET = 1e-3
-MAX_REFINEMENTS = 6
-LARGE_MODEL_ROWS = 60_000
-"""From this many rows on, the interior point method beats dual simplex by far."""
-
-
-class ArrayHiGHS(pulp.HiGHS):
-    """pulp.HiGHS that hands HiGHS the model as the arrays it was recorded in while it was
-    built (optimizer.model.ModelArrays): one addCols and one addRows call, no Python loop
-    over PuLP's rows, and no per-row copy of the duals back into PuLP (solve.py reads them
-    from HiGHS as arrays)."""
-
-    def __init__(self, arrays: ModelArrays, **options: Any) -> None:
-        super().__init__(**options)
-        self.arrays = arrays
-
-    def buildSolverModel(self, lp: pulp.LpProblem) -> None:  # noqa: N802 - PuLP's name
-        a = self.arrays
-        highs = lp.solverModel
-        assert highs is not None
-        n_cols = len(a.col_lower)
-        empty = np.zeros(0, dtype=np.int32)
-        assert a.col_cost is not None
-        highs.addCols(
-            n_cols,
-            a.col_cost,
-            np.array(a.col_lower),
-            np.array(a.col_upper),
-            0,
-            empty,
-            empty,
-            np.zeros(0),
-        )
-        if lp.sense == pulp.LpMaximize:
-            highs.changeObjectiveSense(highspy.ObjSense.kMaximize)
-        highs.addRows(
-            len(a.row_lower),
-            np.array(a.row_lower),
-            np.array(a.row_upper),
-            len(a.index),
-            np.array(a.starts, dtype=np.int32),
-            np.array(a.index, dtype=np.int32),
-            np.array(a.value),
-        )
-
-    def findSolutionValues(self, lp: pulp.LpProblem) -> tuple[int, bool]:  # noqa: N802
-        assert lp.solverModel is not None
-        status = lp.solverModel.getModelStatus()
-        optimal = status == highspy.HighsModelStatus.kOptimal
-        return _STATUS.get(status, pulp.LpSolveStatus.Undefined), optimal
-
-
-_STATUS = {
-    highspy.HighsModelStatus.kOptimal: pulp.LpSolveStatus.Optimal,
-    highspy.HighsModelStatus.kInfeasible: pulp.LpSolveStatus.Infeasible,
-    highspy.HighsModelStatus.kUnboundedOrInfeasible: pulp.LpSolveStatus.Infeasible,
-    highspy.HighsModelStatus.kUnbounded: pulp.LpSolveStatus.Unbounded,
-    highspy.HighsModelStatus.kTimeLimit: pulp.LpSolveStatus.TimeLimit,
-    highspy.HighsModelStatus.kIterationLimit: pulp.LpSolveStatus.IterationLimit,
-    highspy.HighsModelStatus.kInterrupt: pulp.LpSolveStatus.Interrupted,
-    highspy.HighsModelStatus.kMemoryLimit: pulp.LpSolveStatus.MemoryLimit,
-}
+GAP_TARGET = 1e-4
+MAX_REFINEMENTS = 8
+INITIAL_SLACK = 3.0
+"""The first chords aim at this multiple of the gap target; refinement does the rest."""
+PRICE_RADIUS = 1e-3
+"""Least distance (a share of its spend range) of the first tangents either side of an
+optimal spend in the model the prices are read from."""
+CUT_ROUNDS = 12
+CUT_CLOSE = 1e-7
+"""A spend this close (share of its range) to a tangent point needs no tangent of its own."""
+KINK_STEP = 1e-6
+"""Relative step of the one-sided re-solves that find a price's two sides at a kink."""
 
 
 def solver_options(
@@ -110,36 +58,9 @@ def solver_options(
 def default_solver(
     built: BuiltModel | None = None, *, time_limit: float | None = None, simplex: bool = False
 ) -> pulp.HiGHS:
-    """The solver for a built model: ArrayHiGHS with options for its size."""
+    """PuLP's HiGHS interface with options for the model's size."""
     rows = built.rows if built is not None else 0
-    options = solver_options(time_limit=time_limit, rows=rows, simplex=simplex)
-    if built is None:
-        return pulp.HiGHS(**options)
-    return ArrayHiGHS(built.arrays, **options)
-
-
-_banner_silenced = False
-
-
-def silence_highs_banner() -> None:
-    """HiGHS prints a copyright banner to standard output when the first instance is made.
-    Make that instance with standard output pointed at /dev/null, so JSON on stdout stays
-    clean."""
-    global _banner_silenced
-    if _banner_silenced:
-        return
-    libc = ctypes.CDLL(None)
-    saved = os.dup(1)
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, 1)
-        os.close(devnull)
-        highspy.Highs()
-        libc.fflush(None)
-    finally:
-        os.dup2(saved, 1)
-        os.close(saved)
-    _banner_silenced = True
+    return pulp.HiGHS(**solver_options(time_limit=time_limit, rows=rows, simplex=simplex))
 
 
 @dataclass
@@ -151,34 +72,51 @@ class Solution:
     """Model objective, in money."""
     row_duals: np.ndarray
     col_duals: np.ndarray
+    row_values: np.ndarray
     seconds: float
 
+    def dual(self, row: Row) -> float:
+        return float(self.row_duals[row.id])
 
-def read_solution(built: BuiltModel, seconds: float) -> Solution:
-    """The solution of the model's HiGHS instance. Every variable of the model is used, so
-    PuLP hands them all to HiGHS in id order: column j is variable id j."""
-    highs = built.highs
-    assert highs.getNumCol() == len(built.arrays.col_lower)
+
+def read_solution(live: LiveModel, seconds: float) -> Solution:
+    built, highs = live.built, live.highs
     solution = highs.getSolution()
-    values = solution.col_value
+    values = np.asarray(solution.col_value)
+    columns = np.array([live.col(x) for x in built.spend.values()], dtype=int)
     return Solution(
-        spends=[values[x.id] * built.scale for x in built.spend.values()],
+        spends=(values[columns] * built.scale).tolist(),
         objective=highs.getInfo().objective_function_value * built.scale,
         row_duals=np.asarray(solution.row_dual),
         col_duals=np.asarray(solution.col_dual),
+        row_values=np.asarray(solution.row_value),
         seconds=seconds,
     )
 
 
 def solve_built(
     built: BuiltModel, solver: pulp.HiGHS
-) -> tuple[pulp.LpSolveStatus, Solution | None]:
+) -> tuple[pulp.LpSolveStatus, LiveModel | None, Solution | None]:
+    """The first solve, through PuLP; later ones go through the returned LiveModel."""
     start = time.perf_counter()
     stats = built.prob.solve(solver)
     seconds = time.perf_counter() - start
     if stats.status != pulp.LpSolveStatus.Optimal:
-        return stats.status, None
-    return stats.status, read_solution(built, seconds)
+        return stats.status, None, None
+    live = LiveModel(built)
+    return stats.status, live, read_solution(live, seconds)
+
+
+def resolve_warm(live: LiveModel, time_limit: float | None = None) -> Solution | None:
+    """Re-solve the edited model from its last basis (dual simplex); None unless optimal."""
+    highs = live.highs
+    highs.setOptionValue("solver", "simplex")
+    highs.setOptionValue("time_limit", highspy.kHighsInf if time_limit is None else time_limit)
+    start = time.perf_counter()
+    highs.run()
+    if highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        return None
+    return read_solution(live, time.perf_counter() - start)
 
 
 def approximation(
@@ -186,19 +124,19 @@ def approximation(
 ) -> tuple[float, dict[int, np.ndarray]]:
     """Relative gap between the tangent bound and the true value of the allocation, and
     each saturating line's share of it (|y_k| * delta_k, in money)."""
-    rows, deltas, owners = built.chord_arrays()
-    shares = np.abs(solution.row_duals[rows]) * deltas * built.scale
+    rows, deltas, owners = built.chord_rows()
+    ids = np.array([row.id for row in rows], dtype=int)
+    shares = np.abs(solution.row_duals[ids]) * deltas * built.scale if rows else np.zeros(0)
     total = built.tie_break + float(shares.sum())
     true_objective = objective_of(problem, evaluation)
-    if problem.mode == "min_spend":
+    objective = built.objective
+    if objective.maximize:
+        bound = solution.objective + total
+        scale = evaluation.weighted_value if objective.spend_cost else bound
+        gap = max(0.0, bound - true_objective) / max(abs(scale), 1e-9)
+    else:
         bound = solution.objective - total
         gap = max(0.0, true_objective - bound) / max(abs(true_objective), 1e-9)
-    else:
-        bound = solution.objective + total
-        scale = evaluation.weighted_value if problem.mode == "max_net_value" else bound
-        gap = max(0.0, bound - true_objective) / max(abs(scale), 1e-9)
-    if gap <= GAP_TARGET:
-        return gap, {}
     contributions = {t: shares[owners == t] for t in np.unique(owners[shares > 0]).tolist()}
     return gap, contributions
 
@@ -209,8 +147,8 @@ def refined_breakpoints(
     contributions: dict[int, np.ndarray],
     excess: float,
 ) -> dict[int, list[float]]:
-    """Split the lines carrying the largest shares of the gap until splitting them removes
-    (at ~3/4 of each share) more than the excess."""
+    """New breakpoints of the curves whose lines carry the largest shares of the gap:
+    split them until splitting removes (at ~3/4 of each share) more than the excess."""
     ranked = sorted(
         (
             (float(share), t, k)
@@ -226,11 +164,7 @@ def refined_breakpoints(
             break
         chosen.setdefault(t, []).append(k)
         removed += share
-    out = {
-        t: list(lines.breakpoints)
-        for t, lines in enumerate(built.lines)
-        if lines and lines.breakpoints
-    }
+    out = {}
     for t, segments in chosen.items():
         # neighbours too: the optimum may move into the next chord once this one is split
         lines = built.lines[t]
@@ -240,22 +174,149 @@ def refined_breakpoints(
     return out
 
 
+def true_curve_prices(
+    live: LiveModel,
+    problem: PortfolioProblem,
+    spends: Sequence[float],
+    remaining: Callable[[], float | None],
+) -> tuple[Solution, dict[int, list[float]]]:
+    """The model from which prices are read: every saturating curve's chords give way to
+    tangents of the true curve (an outer model, whose lines touch the curve), first at the
+    optimal spend and a chord's length either side, then at every spend the re-solve moves
+    to (Kelley's cutting planes: the curves are one-dimensional, so a few rounds put a
+    tangent at the true optimum), each spend held within a few chord lengths. Its duals are
+    the derivatives of the optimum on the true curves. Returns the last solution and the
+    slopes of each curve's tangent rows."""
+    built = live.built
+    slopes: dict[int, list[float]] = {}
+    points: dict[int, list[float]] = {}
+    for t, lines in enumerate(built.lines):
+        if lines is None or not lines.breakpoints or t not in built.blocks.curve:
+            continue
+        tp = problem.touchpoints[t]
+        x = spends[t]
+        step = max(
+            np.diff(lines.breakpoints).max(initial=0.0), PRICE_RADIUS * (tp.upper - tp.lower)
+        )
+        points[t] = [p for p in (x - step, x, x + step) if tp.lower <= p <= tp.upper]
+        cuts = [(p, slope_at(tp.curve, p), evaluate(tp.curve, p)) for p in points[t]]
+        slopes[t] = [slope for _, slope, _ in cuts]
+        live.outer(t, cuts, max(tp.lower, x - 2 * step), min(tp.upper, x + 2 * step))
+    solution = resolve_warm(live, remaining())
+    for _ in range(CUT_ROUNDS):
+        if solution is None:
+            break
+        added = False
+        for t, at in points.items():
+            tp = problem.touchpoints[t]
+            x = min(max(solution.spends[t], tp.lower), tp.upper)
+            if min(abs(x - p) for p in at) <= CUT_CLOSE * max(tp.upper - tp.lower, 1.0):
+                continue
+            slope = slope_at(tp.curve, x)
+            built.blocks.curve[t] += live.tangents(t, [(x, slope, evaluate(tp.curve, x))])
+            at.append(x)
+            slopes[t].append(slope)
+            added = True
+        if not added:
+            break
+        solution = resolve_warm(live, remaining())
+    if solution is None:
+        raise SolveError("the solver lost the optimum of the model the prices are read from")
+    return solution, slopes
+
+
+def apply_breakpoints(
+    live: LiveModel, problem: PortfolioProblem, breakpoints: dict[int, list[float]]
+) -> None:
+    for t, points in breakpoints.items():
+        live.refine_lines(t, chord_lines(problem.touchpoints[t].curve, points))
+
+
+@dataclass(frozen=True)
+class Prices:
+    """A price at the optimum and, where the value function has a kink, its two sides."""
+
+    price: float
+    sides: tuple[float, float] | None
+    """(gain per extra unit, loss per unit removed), only where they differ."""
+
+
+def money_rows(built: BuiltModel) -> dict[str, Row]:
+    """The rows whose right-hand side is money or a floor, by key of `shadow_prices`."""
+    rows: dict[str, Row] = {}
+    if built.blocks.budget is not None:
+        rows["budget"] = built.blocks.budget
+    rows |= {f"department:{d}": row for d, row in built.blocks.department.items()}
+    rows |= {f"floor:{j}": row for j, row in built.blocks.floor.items()}
+    return rows
+
+
+def price_of(built: BuiltModel, key: str, dual: float) -> float:
+    """A row's dual as the run reports it: objective gained per extra unit of money, or
+    objective given up per +0.01 of a floor (both >= 0)."""
+    sign = built.objective.dual_sign
+    if key.startswith("floor:"):
+        return max(0.0, -sign * dual * built.scale * 0.01)
+    return max(0.0, sign * dual)
+
+
+def kink_sides(
+    live: LiveModel, solution: Solution, remaining: Callable[[], float | None]
+) -> dict[str, tuple[float, float]]:
+    """Both one-sided prices of every money or floor row that binds or just touches: the
+    dual after a tiny warm re-solve with the row's bound moved each way. Where the two
+    agree the value function is smooth there and nothing is reported."""
+    built = live.built
+    sides: dict[str, tuple[float, float]] = {}
+    for key, row in money_rows(built).items():
+        rhs = -row.constant
+        slack = abs(float(solution.row_values[row.id]) - rhs)
+        touching = slack <= 1e-9 * max(1.0, abs(rhs))
+        if abs(solution.dual(row)) <= 1e-12 and not touching:
+            continue
+        step = KINK_STEP * max(1.0, abs(rhs))
+        looser, tighter = (
+            (rhs + step, rhs - step)
+            if row.sense == pulp.LpConstraintLE
+            else (
+                rhs - step,
+                rhs + step,
+            )
+        )
+        found = []
+        for moved in (looser, tighter):
+            live.set_rhs(row, moved)
+            again = resolve_warm(live, remaining())
+            found.append(price_of(built, key, again.dual(row)) if again is not None else None)
+        live.set_rhs(row, rhs)
+        gain, loss = found
+        if key.startswith("floor:"):
+            # a floor's price is what it costs: raising it is the "tighter" side
+            gain, loss = loss, gain
+        if gain is None or loss is None:
+            continue
+        if abs(gain - loss) > 1e-6 * max(abs(gain), abs(loss), 1e-9):
+            sides[key] = (gain, loss)
+    if sides:
+        resolve_warm(live, remaining())
+    return sides
+
+
 def duals_of(
-    built: BuiltModel, problem: PortfolioProblem, solution: Solution, evaluation: Evaluation
+    built: BuiltModel,
+    problem: PortfolioProblem,
+    solution: Solution,
+    evaluation: Evaluation,
+    slopes: dict[int, list[float]] | None = None,
 ) -> Duals:
     """Shadow prices and marginal values in money, signed so that more is better."""
-    sign = -1.0 if problem.mode == "min_spend" else 1.0
-    budget = 0.0
-    if built.budget_row is not None:
-        budget = max(0.0, solution.row_duals[built.budget_row])
+    blocks = built.blocks
+    budget = price_of(built, "budget", solution.dual(blocks.budget)) if blocks.budget else 0.0
     departments = {
-        d: max(0.0, sign * solution.row_duals[row]) for d, row in built.department_rows.items()
+        d: price_of(built, "department", solution.dual(row)) for d, row in blocks.department.items()
     }
-    floors = {
-        j: max(0.0, -sign * solution.row_duals[row] * built.scale * 0.01)
-        for j, row in built.floor_rows.items()
-    }
-    if problem.mode == "min_spend":
+    floors = {j: price_of(built, "floor:", solution.dual(row)) for j, row in blocks.floor.items()}
+    if not built.objective.maximize:
         # the duals speak of spend here; value per unit comes from the journeys' gradient
         gradient = value_gradient(problem, evaluation)
         marginal = [
@@ -268,11 +329,17 @@ def duals_of(
         lines = built.lines[t]
         if lines is None:
             continue
-        rows = built.curve_rows.get(t)
-        if rows:
+        rows = blocks.curve.get(t)
+        if slopes is not None and t in slopes and rows:
+            # tangent rows: value per unit of quality times the curve's slope there
             value = sum(
-                solution.row_duals[r] * slope * built.scale
-                for r, slope in zip(rows, lines.slopes, strict=True)
+                solution.dual(row) * slope * built.scale
+                for row, slope in zip(rows, slopes[t], strict=True)
+            )
+        elif rows:
+            value = sum(
+                solution.dual(row) * slope * built.scale
+                for row, slope in zip(rows, lines.slopes, strict=True)
             )
         else:
             # fixed spend (lock, exclude): the quality bound's dual times the curve's slope
@@ -296,7 +363,8 @@ def solve(
     problem
         A portfolio with its scenario applied (`optimizer.problem.resolve`).
     solver
-        A `pulp.HiGHS` instance (default: `default_solver(...)` for the model's size).
+        A `pulp.HiGHS` instance for the first solve (default: `default_solver(...)` for
+        the model's size); the refinements re-solve the same HiGHS instance warm.
     gap_target
         Largest relative approximation gap accepted before chords are refined.
     time_limit
@@ -310,13 +378,8 @@ def solve(
     """
     if solver is not None and not isinstance(solver, pulp.HiGHS):
         raise TypeError("the optimizer needs HiGHS in process (pulp.HiGHS)")
-    silence_highs_banner()
     started = time.perf_counter()
     current = evaluate_allocation(problem, current_allocation(problem))
-
-    build_seconds = solve_seconds = 0.0
-    breakpoints: dict[int, list[float]] = {}
-    refinements = 0
     deadline = None if time_limit is None else started + time_limit
 
     def remaining() -> float | None:
@@ -330,50 +393,65 @@ def solve(
             )
         return left
 
+    t0 = time.perf_counter()
+    # coarse chords first (ten times the target), then refined where the spends land
+    built = build_model(
+        problem, value_estimate=current.weighted_value, gap_target=gap_target * INITIAL_SLACK
+    )
+    build_seconds = time.perf_counter() - t0
+    chosen = solver or default_solver(built, time_limit=remaining())
+    status, live, solution = solve_built(built, chosen)
+    if live is None or solution is None:
+        return _not_optimal(problem, built, status, current, started, build_seconds, remaining)
+    solve_seconds = solution.seconds
+
+    def settle(breakpoints: dict[int, list[float]]) -> Solution:
+        nonlocal solve_seconds
+        t1 = time.perf_counter()
+        apply_breakpoints(live, problem, breakpoints)
+        again = resolve_warm(live, remaining())
+        if again is None:
+            raise SolveError("the solver lost the optimum of a refined model")
+        solve_seconds += time.perf_counter() - t1
+        return again
+
+    refinements = 0
     while True:
-        t0 = time.perf_counter()
-        built = build_model(
-            problem,
-            breakpoints=breakpoints,
-            value_estimate=current.weighted_value,
-            gap_target=gap_target,
-        )
-        build_seconds += time.perf_counter() - t0
-        chosen = solver or default_solver(built, time_limit=remaining())
-        status, solution = solve_built(built, chosen)
-        if solution is None:
-            return _not_optimal(problem, built, status, current, started, build_seconds, remaining)
-        solve_seconds += solution.seconds
         evaluation = evaluate_allocation(problem, clipped(problem, solution.spends))
         gap, contributions = approximation(built, problem, solution, evaluation)
         if gap <= gap_target or refinements >= MAX_REFINEMENTS:
             break
         excess = (gap - gap_target * 0.5) * max(abs(solution.objective), 1e-9)
-        breakpoints = refined_breakpoints(built, problem, contributions, excess)
+        solution = settle(refined_breakpoints(built, problem, contributions, excess))
         refinements += 1
+    # prices: the same model with every saturating curve replaced by its tangent at the
+    # optimal spend (points curves are exact already)
+    priced, slopes = true_curve_prices(live, problem, evaluation.spends, remaining)
+    sides = kink_sides(live, priced, remaining)
 
-    # silos get the same money: the budget, or in min_spend mode what the optimum spends
-    silo_problem = problem.with_budget(evaluation.spend) if problem.mode == "min_spend" else problem
+    silo_problem = (
+        problem.with_budget(evaluation.spend)
+        if built.objective.silo_gets_optimum_spend
+        else problem
+    )
     silo = evaluate_allocation(problem, silo_allocation(silo_problem))
     baseline_problems = (violations(problem, current), violations(problem, silo))
-    duals = duals_of(built, problem, solution, evaluation)
-    highs = built.highs
+    duals = duals_of(built, problem, priced, evaluation, slopes)
     info = SolverInfo(
         name="HiGHS",
         status="Optimal",
         build_seconds=build_seconds,
         solve_seconds=solve_seconds,
         total_seconds=time.perf_counter() - started,
-        variables=highs.getNumCol(),
-        constraints=highs.getNumRow(),
+        variables=live.highs.getNumCol(),
+        constraints=live.highs.getNumRow(),
         approximation_gap=gap,
         breakpoints=sum(len(lines) for lines in built.lines if lines is not None),
         refinements=refinements,
     )
-    result = build_result(
-        problem, evaluation, current, silo, duals, built.relevant, info, baseline_problems
+    return build_result(
+        problem, evaluation, current, silo, duals, built.relevant, info, baseline_problems, sides
     )
-    return result
 
 
 def clipped(problem: PortfolioProblem, spends: list[float]) -> list[float]:
@@ -404,7 +482,7 @@ def _not_optimal(
             "try a longer time limit or a smaller portfolio"
         )
     t0 = time.perf_counter()
-    conflicts = diagnose(problem, pulp.HiGHS(**solver_options(time_limit=remaining())))
+    conflicts = diagnose(problem, built, pulp.HiGHS(**solver_options(time_limit=remaining())))
     if not conflicts:
         raise SolveError(f"the solver reported {status.name} but no constraint needed relaxing")
     silo = evaluate_allocation(problem, silo_allocation(problem))

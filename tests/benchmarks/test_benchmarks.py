@@ -47,22 +47,22 @@ def test_sizes(documents: dict[tuple[int, int], Path]) -> None:
     for size in SIZES:
         figures = run_size(documents[size])
         rows.append((size, figures))
-        # the same LP: the floor must find the same optimum
-        assert figures["objective"] == pytest.approx(figures["floor_objective"], rel=1e-6)
+        # the floor solves the first chords once; the run refines them to its gap target,
+        # so its true-curve objective lies within that gap of the floor's chord optimum
+        assert figures["objective"] == pytest.approx(figures["floor_objective"], rel=2e-3)
     print()
     header = (
-        f"{'touchpoints x journeys':>22} {'rows':>8} {'load+val':>9} {'build':>7} {'solve':>7} "
-        f"{'(HiGHS)':>8} {'result':>7} {'total':>7} {'floor':>7} {'ratio':>6} {'non-solver':>10} "
-        f"{'peak MiB':>9}"
+        f"{'touchpoints x journeys':>22} {'rows':>8} {'load+val':>9} {'build':>7} {'solves':>7} "
+        f"{'total':>7} {'floor':>7} {'ratio':>6} {'gap':>9} {'non-solver':>10} {'peak MiB':>9}"
     )
     print(header)
     for (t, j), f in rows:
         non_solver = f["total"] - f["total_solver"]
         print(
             f"{f'{t:,} x {j:,}':>22} {f['rows']:>8,} {f['load_validate']:>9.2f} "
-            f"{f['build']:>7.2f} {f['solve']:>7.2f} {f['highs_run']:>8.2f} {f['result']:>7.2f} "
+            f"{f['build']:>7.2f} {f['total_solver']:>7.2f} "
             f"{f['total']:>7.2f} {f['floor_total']:>7.2f} {f['total'] / f['floor_total']:>6.2f} "
-            f"{non_solver:>10.2f} {f['peak_mib']:>9.0f}"
+            f"{f['gap']:>9.2e} {non_solver:>10.2f} {f['peak_mib']:>9.0f}"
         )
 
 

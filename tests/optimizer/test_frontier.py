@@ -44,8 +44,10 @@ def test_each_point_equals_a_separate_run(problem) -> None:  # type: ignore[no-u
         if point.status == "infeasible":
             assert run.status == "infeasible"
             continue
-        assert run.portfolio.weighted_value == pytest.approx(point.weighted_value, rel=1e-6)
-        assert run.portfolio.spend == pytest.approx(point.spend, rel=1e-6)
+        # both lie within their certified gaps of the same true optimum
+        gaps = run.solver.approximation_gap + point.approximation_gap
+        assert gaps <= 2.5e-4
+        assert run.portfolio.weighted_value == pytest.approx(point.weighted_value, rel=gaps)
 
 
 def test_knee_is_where_money_stops_paying_back(problem) -> None:  # type: ignore[no-untyped-def]
@@ -60,7 +62,11 @@ def test_knee_is_where_money_stops_paying_back(problem) -> None:  # type: ignore
     assert all(p.shadow_price <= 1 + 1e-6 for p in after)
     # and it equals the net-value optimum with an unlimited budget
     net = solve(resolve_net(problem))
-    assert net.portfolio.spend == pytest.approx(result.knee, rel=1e-4)
+    # the net objective is flat at its optimum: a value gap of 1e-4 places the spend only
+    # to about a percent (the frontier's chords are not refined, the run's are)
+    assert net.portfolio.spend == pytest.approx(result.knee, rel=2e-2)
+    assert result.knee_value is not None
+    assert net.portfolio.weighted_value == pytest.approx(result.knee_value, rel=5e-3)
 
 
 def resolve_net(problem):  # type: ignore[no-untyped-def]
@@ -73,7 +79,7 @@ def test_current_standing(problem) -> None:  # type: ignore[no-untyped-def]
     result = frontier(problem, points=5)
     at_budget = solve(problem)
     assert result.current.weighted_value == pytest.approx(
-        at_budget.portfolio.weighted_value, rel=1e-6
+        at_budget.portfolio.weighted_value, rel=2.5e-4
     )
     cheapest = result.current.budget_for_current_value
     assert cheapest is not None
