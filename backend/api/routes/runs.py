@@ -22,6 +22,8 @@ from backend.models import (
     ComparePublic,
     Page,
     PlanPublic,
+    Portfolio,
+    Run,
     RunCreate,
     RunInput,
     RunPublic,
@@ -33,7 +35,18 @@ router = APIRouter(route_class=JsonRoute, tags=["runs"])
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-@router.post("/portfolios/{portfolio_id}/runs", status_code=201, response_model=RunPublic)
+@router.post(
+    "/portfolios/{portfolio_id}/runs",
+    status_code=201,
+    response_model=RunPublic,
+    responses={
+        200: {
+            "model": RunPublic,
+            "description": "The scenario is unchanged since a stored run (same input SHA-256: "
+            "document, scenario and overrides): that run, not a new one.",
+        }
+    },
+)
 def create_run(
     *,
     request: Request,
@@ -45,23 +58,39 @@ def create_run(
     idempotency_key: IdempotencyKey = None,
     body: RunCreate,
 ) -> Any:
-    """Optimize a scenario (or the portfolio as planned) with optional overrides, and keep it."""
+    """Optimize a scenario (or the portfolio as planned) with optional overrides, and keep it;
+    an unchanged one returns its stored run (200)."""
     payload = {"portfolio_id": portfolio_id, **body.model_dump(mode="json", exclude_unset=True)}
+    root = request.scope.get("root_path", "")
+
+    def answer(run: Run, portfolio: Portfolio, *, status_code: int) -> idempotency.Created:
+        approved = runs.approved_run_pk(session=session, portfolio=portfolio) == run.pk
+        where = f"{root}/api/v1/runs/{run.id}"
+        return idempotency.Created(
+            body=RunPublic.model_validate(runs.run_public(run, approved=approved)),
+            headers={"Location": where} if status_code == 201 else {"Content-Location": where},
+            status_code=status_code,
+        )
 
     def create() -> idempotency.Created:
         portfolio = crud.get_portfolio(session=session, portfolio_id=portfolio_id, consistent=True)
         prepared = runs.prepare(session=session, portfolio=portfolio, request=body)
+        twin = runs.stored_twin(session=session, prepared=prepared)
+        if twin is not None:
+            return answer(twin, portfolio, status_code=200)
         # The solver runs outside a transaction: nothing is locked while it works.
         session.commit()
         result = runs.solve(prepared.problem, time_limit=settings.solver_time_limit)
-        portfolio = crud.get_portfolio(session=session, portfolio_id=portfolio_id)
+        # Writers of one portfolio take turns from here: the run number and the twin check
+        # see every run stored before (a twin may have finished while this one solved).
+        portfolio = crud.get_portfolio(session=session, portfolio_id=portfolio_id, lock=True)
+        twin = runs.stored_twin(session=session, prepared=prepared)
+        if twin is not None:
+            return answer(twin, portfolio, status_code=200)
         run = runs.store(
             session=session, portfolio=portfolio, prepared=prepared, result=result, caller=caller
         )
-        return idempotency.Created(
-            body=RunPublic.model_validate(runs.run_public(run, approved=False)),
-            headers={"Location": f"{request.scope.get('root_path', '')}/api/v1/runs/{run.id}"},
-        )
+        return answer(run, portfolio, status_code=201)
 
     return idempotency.create_once(
         session=session,
