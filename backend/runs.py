@@ -35,6 +35,7 @@ from optimizer.document import (
 )
 from optimizer.problem import PortfolioProblem, resolve
 from optimizer.result import RunResult
+from optimizer.sheets import Stored
 from optimizer.solve import SolveError
 from optimizer.solve import solve as solve_problem
 
@@ -289,6 +290,25 @@ def run_summary(run: Run, portfolio: Portfolio, *, approved: bool) -> dict[str, 
 
 def result_of(run: Run) -> RunResult:
     return RunResult.model_validate_json(run.result_json)
+
+
+def stored_of(*, session: Session, run: Run, portfolio: Portfolio) -> Stored:
+    """Where the run is kept and whether it is the plan, for an export's summary."""
+    plan = crud.approved_run(session=session, portfolio=portfolio)
+    if plan is None:
+        state = "no: no plan of record approved yet"
+    elif plan[1].pk == run.pk:
+        state = "yes: this run is the approved plan of record"
+    else:
+        state = f"no: the plan of record is run {plan[1].number} ({plan[1].id})"
+    return Stored(
+        portfolio_name=portfolio.name,
+        run_id=run.id,
+        number=run.number,
+        created_at=as_utc(run.created_at),
+        input_sha256=run.input_sha256,
+        plan=state,
+    )
 
 
 # =========================================================================== the plan

@@ -296,12 +296,14 @@ def test_allocation_csv(client: TestClient, portfolio: str, keys: Keys) -> None:
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/csv")
     assert "attachment" in response.headers["content-disposition"]
-    rows = list(csv.DictReader(io.StringIO(response.text)))
+    *rows, totals = list(csv.DictReader(io.StringIO(response.text)))
     assert [row["touchpoint"] for row in rows] == [t["id"] for t in run["touchpoints"]]
+    assert totals["touchpoint"] == "Total"
     hotline = next(row for row in rows if row["touchpoint"] == "hotline")
-    assert hotline["name"] == "'" + FORMULA
-    spends = {row["touchpoint"]: float(row["spend"]) for row in rows}
-    assert spends == pytest.approx({t["id"]: t["spend"] for t in run["touchpoints"]})
+    assert hotline["touchpoint name"] == "'" + FORMULA
+    assert hotline["department name"] == "'@SUM(1+1)"
+    spends = {row["touchpoint"]: float(row["spend (EUR)"]) for row in rows}
+    assert spends == pytest.approx({t["id"]: t["spend"] for t in run["touchpoints"]}, abs=0.01)
 
 
 def test_allocation_xlsx(client: TestClient, portfolio: str, keys: Keys) -> None:
@@ -317,9 +319,11 @@ def test_allocation_xlsx(client: TestClient, portfolio: str, keys: Keys) -> None
     assert book.sheetnames == ["Summary", "Allocation", "Departments", "Journeys"]
     sheet = book["Allocation"]
     header = [cell.value for cell in sheet[1]]
-    rows = [dict(zip(header, [c.value for c in row], strict=True)) for row in sheet.iter_rows(2)]
+    *rows, _ = [
+        dict(zip(header, [c.value for c in row], strict=True)) for row in sheet.iter_rows(2)
+    ]
     assert [row["touchpoint"] for row in rows] == [t["id"] for t in run["touchpoints"]]
-    assert sum(row["spend"] for row in rows) == pytest.approx(run["portfolio"]["spend"])
+    assert sum(row["spend (EUR)"] for row in rows) == pytest.approx(run["portfolio"]["spend"])
     names = [cell for cell in sheet["B"] if cell.value and "HYPERLINK" in str(cell.value)]
     assert [cell.value for cell in names] == ["'" + FORMULA]
     assert names[0].data_type == "s"
@@ -329,9 +333,9 @@ def test_allocation_xlsx(client: TestClient, portfolio: str, keys: Keys) -> None
     assert not any(
         cell.data_type == "f" for sheet in book for row in sheet.iter_rows() for cell in row
     )
-    summary = dict(book["Summary"].iter_rows(min_row=2, values_only=True))
-    assert summary["run_id"] == run["run_id"]
-    assert summary["input_sha256"] == run["input_sha256"]
+    summary = {row[0]: row[1] for row in book["Summary"].iter_rows(min_row=2, values_only=True)}
+    assert summary["run id"] == run["run_id"]
+    assert summary["input SHA-256"] == run["input_sha256"]
 
 
 def test_compare_runs(client: TestClient, portfolio: str, keys: Keys) -> None:

@@ -28,6 +28,7 @@ from backend.models import (
     RunInput,
     RunPublic,
     RunSummary,
+    as_utc,
 )
 
 router = APIRouter(route_class=JsonRoute, tags=["runs"])
@@ -152,23 +153,35 @@ def read_run_input(*, session: SessionDep, _caller: CallerDep, run_id: str) -> A
     return {"input_sha256": run.input_sha256, **json.loads(run.input_json)}
 
 
+def _attachment(run: Run, portfolio: Portfolio, ext: str) -> dict[str, str]:
+    name = exports.file_name(
+        portfolio_id=portfolio.id,
+        scenario_id=run.scenario_id,
+        number=run.number,
+        created_at=as_utc(run.created_at),
+        ext=ext,
+    )
+    return {"Content-Disposition": f'attachment; filename="{name}"'}
+
+
 @router.get(
     "/runs/{run_id}/allocation.csv",
     response_class=Response,
     responses={
         200: {
             "content": {"text/csv": {"schema": {"type": "string"}}},
-            "description": "One row per touchpoint.",
+            "description": "One row per touchpoint and a totals row (an infeasible run: one "
+            "row per conflict).",
         }
     },
 )
 def read_allocation_csv(*, session: SessionDep, _caller: CallerDep, run_id: str) -> Response:
-    """The run's allocation as CSV (one row per touchpoint)."""
-    run, _ = runs.get_run(session=session, run_id=run_id)
+    """The run's allocation as CSV: money in cents, names, units, totals (or its conflicts)."""
+    run, portfolio = runs.get_run(session=session, run_id=run_id)
     return Response(
         exports.to_csv(runs.result_of(run)),
         media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="allocation-{run.id}.csv"'},
+        headers=_attachment(run, portfolio, "csv"),
     )
 
 
@@ -178,24 +191,18 @@ def read_allocation_csv(*, session: SessionDep, _caller: CallerDep, run_id: str)
     responses={
         200: {
             "content": {XLSX: {"schema": {"type": "string", "format": "binary"}}},
-            "description": "Summary, Allocation, Departments, Journeys sheets.",
+            "description": "Summary, Allocation, Departments, Journeys sheets (an infeasible "
+            "run: Summary and Conflicts).",
         }
     },
 )
 def read_allocation_xlsx(*, session: SessionDep, _caller: CallerDep, run_id: str) -> Response:
-    """The run's allocation as an Excel workbook."""
-    run, _ = runs.get_run(session=session, run_id=run_id)
+    """The run's allocation as an Excel workbook, with a summary sheet."""
+    run, portfolio = runs.get_run(session=session, run_id=run_id)
     content = exports.to_xlsx(
-        runs.result_of(run),
-        run_id=run.id,
-        created_at=runs.info(run, approved=False)["created_at"].isoformat(),
-        input_sha256=run.input_sha256,
+        runs.result_of(run), runs.stored_of(session=session, run=run, portfolio=portfolio)
     )
-    return Response(
-        content,
-        media_type=XLSX,
-        headers={"Content-Disposition": f'attachment; filename="allocation-{run.id}.xlsx"'},
-    )
+    return Response(content, media_type=XLSX, headers=_attachment(run, portfolio, "xlsx"))
 
 
 @router.post("/runs/{run_id}/approve", response_model=PlanPublic)
