@@ -1,107 +1,105 @@
-"""A run's allocation for finance: CSV (the same as `journeyfolio optimize --format csv`) and
-XLSX (openpyxl).
+"""A run for finance: CSV (the same as `journeyfolio optimize --format csv`) and XLSX
+(openpyxl), both from the tables of `optimizer.sheets` (rounding, totals, names, units).
 
-Names come from users, so a text cell a spreadsheet would read as a formula (starting with
-=, +, -, @, a tab or a carriage return) gets a leading apostrophe (OWASP's advice against CSV
-injection, `optimizer.tables.safe_cell`) and, in XLSX, is stored as a plain string, never as
-a formula.
+The workbook adds a Summary sheet; each sheet gets number formats (money `#,##0.00`,
+qualities `0.000`), a bold frozen header row, a filter on it, a bold totals row and column
+widths that fit. Text cells are neutralised against formulas (`optimizer.sheets.safe_cell`)
+and stored as plain strings, never as formulas. File names say what a file is:
+`<portfolio>_<scenario or base>_run-<number>_<created date>.<csv|xlsx>`.
 """
 
 import io
-from typing import Any
+from datetime import UTC, datetime
 
 from openpyxl import Workbook
 from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
 
 from optimizer.result import RunResult
-from optimizer.tables import ALLOCATION_COLUMNS, allocation_csv, allocation_rows, safe_cell
+from optimizer.sheets import Kind, Sheet, Stored, allocation_csv, run_sheets, safe_cell
+from optimizer.sheets import summary_sheet as summary_of
+
+FORMATS: dict[Kind, str] = {
+    "money": "#,##0.00",
+    "quality": "0.000",
+    "ratio": "0.0000",
+    "count": "0",
+    "moment": "yyyy-mm-dd hh:mm:ss",
+}
+MAX_WIDTH = 60
+
+
+def file_name(
+    *, portfolio_id: str, scenario_id: str | None, number: int, created_at: datetime, ext: str
+) -> str:
+    """`sonnenreisen-2027_pooled_run-12_2026-12-02.xlsx` (ids are slugs: safe in a name)."""
+    day = created_at.astimezone(UTC).date().isoformat()
+    return f"{portfolio_id}_{scenario_id or 'base'}_run-{number}_{day}.{ext}"
 
 
 def to_csv(result: RunResult) -> str:
     return allocation_csv(result)
 
 
-def _write(sheet: Any, header: list[str], rows: list[list[Any]]) -> None:
-    sheet.append(header)
-    for row in rows:
-        sheet.append([safe_cell(value) for value in row])
-    for cells in sheet.iter_rows():
-        for cell in cells:
+def _shown(value: object, kind: Kind) -> str:
+    """About what a spreadsheet shows in the cell (for the column's width)."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and kind == "money":
+        return f"{value:,.2f}"
+    if isinstance(value, float) and kind in ("quality", "ratio"):
+        return f"{value:,.4f}"
+    if isinstance(value, datetime):
+        return "yyyy-mm-dd hh:mm:ss"
+    return str(value)
+
+
+def _cell_value(value: object) -> object:
+    if isinstance(value, datetime):
+        # Excel has no time zones: the moment in UTC, to the second (the unit says UTC).
+        return value.astimezone(UTC).replace(tzinfo=None, microsecond=0)
+    return safe_cell(value)
+
+
+def write_sheet(sheet: Worksheet, table: Sheet) -> None:
+    sheet.title = table.title
+    sheet.append(table.headers)
+    rows = [*table.rows, *([table.totals] if table.totals is not None else [])]
+    widths = [len(header) for header in table.headers]
+    for r, row in enumerate(rows):
+        sheet.append([_cell_value(value) for value in row])
+        for c, (cell, value) in enumerate(zip(sheet[sheet.max_row], row, strict=True)):
+            kind = table.kind(r, c)
             if isinstance(cell.value, str):
                 cell.data_type = "s"  # text, even when it starts with "=": never a formula
+            elif kind in FORMATS:
+                cell.number_format = FORMATS[kind]
+            widths[c] = max(widths[c], len(_shown(value, kind)))
+    bold = Font(bold=True)
     for cell in sheet[1]:
-        cell.font = Font(bold=True)
+        cell.font = bold
+    if table.totals is not None:
+        for cell in sheet[sheet.max_row]:
+            cell.font = bold
     sheet.freeze_panes = "A2"
+    last_data_row = 1 + len(table.rows)
+    sheet.auto_filter.ref = f"A1:{get_column_letter(len(table.headers))}{last_data_row}"
+    for c, width in enumerate(widths, start=1):
+        sheet.column_dimensions[get_column_letter(c)].width = min(width + 2, MAX_WIDTH)
 
 
-def to_xlsx(result: RunResult, *, run_id: str, created_at: str, input_sha256: str) -> bytes:
-    """A workbook: Summary, Allocation (one row per touchpoint), Departments, Journeys."""
+def to_xlsx(result: RunResult, stored: Stored) -> bytes:
+    """A workbook: Summary, then Allocation, Departments and Journeys (an optimal run) or
+    Conflicts (an infeasible one)."""
     book = Workbook()
-    summary = book.active
-    assert summary is not None
-    summary.title = "Summary"
-    p = result.portfolio
-    _write(
-        summary,
-        ["key", "value"],
-        [
-            ["portfolio", result.portfolio_id],
-            ["scenario", result.scenario.name],
-            ["scenario_id", result.scenario_id or ""],
-            ["run_id", run_id],
-            ["created_at", created_at],
-            ["input_sha256", input_sha256],
-            ["status", result.status],
-            ["mode", result.mode],
-            ["currency", result.currency],
-            ["budget", p.budget],
-            ["spend", p.spend],
-            ["unallocated", p.unallocated],
-            ["value", p.value],
-            ["weighted_value", p.weighted_value],
-            ["objective", p.objective],
-            ["price_of_silos", result.price_of_silos],
-        ],
-    )
-    _write(book.create_sheet("Allocation"), list(ALLOCATION_COLUMNS), allocation_rows(result))
-    _write(
-        book.create_sheet("Departments"),
-        ["department", "name", "current_spend", "spend", "cap", "shadow_price"],
-        [
-            [d.id, d.name, d.current_spend, d.spend, d.cap, d.shadow_price]
-            for d in result.departments
-        ],
-    )
-    _write(
-        book.create_sheet("Journeys"),
-        [
-            "journey",
-            "name",
-            "owner",
-            "quality",
-            "current_quality",
-            "value",
-            "attributed_cost",
-            "value_per_cost",
-            "floor",
-            "limited_by",
-        ],
-        [
-            [
-                j.id,
-                j.name,
-                j.owner or "",
-                j.quality,
-                j.current_quality,
-                j.value,
-                j.attributed_cost,
-                j.value_per_cost,
-                j.floor,
-                j.limited_by or "",
-            ]
-            for j in result.journeys
-        ],
-    )
+    first = book.active
+    assert first is not None
+    write_sheet(first, summary_of(result, stored))
+    for table in run_sheets(result):
+        write_sheet(book.create_sheet(), table)
+    book.properties.title = f"{result.portfolio_id} run {stored.number}"
+    book.properties.creator = "Journeyfolio"
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

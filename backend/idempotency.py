@@ -26,7 +26,8 @@ from backend.security import Caller
 
 @dataclass
 class Created:
-    """What a create returns: the body and the headers of its 201."""
+    """What a create returns: the body and the headers of its 201 (200 when it found what
+    the request would have created stored already)."""
 
     body: BaseModel
     headers: dict[str, str] = field(default_factory=dict)

@@ -485,9 +485,17 @@ class Run(SQLModel, table=True):
     """One optimization run: the resolved input and the run JSON, stored together, never
     changed afterwards."""
 
+    __table_args__ = (
+        sa.UniqueConstraint("portfolio_pk", "number", name="uq_run_portfolio_pk_number"),
+        # An unchanged scenario finds its stored run by the input's SHA-256.
+        sa.Index("ix_run_portfolio_input", "portfolio_pk", "input_sha256"),
+    )
+
     pk: int | None = Field(default=None, primary_key=True)
     id: str = Field(max_length=64, unique=True)
     portfolio_pk: int = Field(sa_column=_fk("portfolio.pk"))
+    number: int
+    """1, 2, 3... per portfolio, in the order the runs were made (file names, people)."""
     portfolio_version: int
     """The portfolio's version the run was computed on."""
     scenario_id: str | None = Field(default=None, max_length=64)
@@ -785,6 +793,8 @@ class RunCreate(Strict):
 
 class RunInfo(Out):
     run_id: str
+    number: int
+    """The run's number within its portfolio: 1, 2, 3... in the order runs were made."""
     created_at: datetime
     created_by: str
     input_sha256: str
@@ -866,6 +876,7 @@ class PlanPublic(Out):
 
 class CompareRun(Out):
     run_id: str
+    number: int
     scenario_id: str | None
     status: str
     mode: str
@@ -877,6 +888,9 @@ class CompareRun(Out):
     spend: float
     unallocated: float
     price_of_silos: float
+    """Priority-weighted: optimum weighted value minus silo weighted value."""
+    price_of_silos_value: float
+    """Money: optimum value minus silo value, same budget."""
 
 
 class CompareRow(Out):

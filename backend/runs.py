@@ -3,7 +3,10 @@
 A run stores everything it used as one canonical JSON text (the portfolio document as it was,
 the scenario id and the ad-hoc overrides) with its SHA-256, next to the run JSON and its
 SHA-256: `reproduce()` computes the same result from the stored input alone. Runs are never
-changed afterwards; approving one as the plan of record adds an approval row.
+changed afterwards; approving one as the plan of record adds an approval row. The same input
+(same document, scenario and overrides, so the same SHA-256) is never stored twice:
+`stored_twin()` finds the run that has it. Each run gets the next number of its portfolio
+(1, 2, 3...), for people and file names.
 
 The solver runs outside any database transaction (reading and storing are two short ones),
 so a long run holds no lock.
@@ -32,6 +35,7 @@ from optimizer.document import (
 )
 from optimizer.problem import PortfolioProblem, resolve
 from optimizer.result import RunResult
+from optimizer.sheets import Stored
 from optimizer.solve import SolveError
 from optimizer.solve import solve as solve_problem
 
@@ -128,6 +132,26 @@ def solve(problem: PortfolioProblem, *, time_limit: float) -> RunResult:
         ) from None
 
 
+def stored_twin(*, session: Session, prepared: PreparedRun) -> Run | None:
+    """The stored run of the same input (document, scenario, overrides), the newest if a
+    database from before the rule holds several."""
+    return session.exec(
+        select(Run)
+        .where(
+            Run.portfolio_pk == prepared.portfolio_pk,
+            Run.input_sha256 == prepared.input_sha256,
+        )
+        .order_by(col(Run.pk).desc())
+        .limit(1)
+    ).first()
+
+
+def next_number(*, session: Session, portfolio_pk: int) -> int:
+    """The portfolio's next run number (call with the portfolio locked: writers take turns)."""
+    last = session.exec(select(func.max(Run.number)).where(Run.portfolio_pk == portfolio_pk)).one()
+    return (last or 0) + 1
+
+
 def store(
     *,
     session: Session,
@@ -136,6 +160,7 @@ def store(
     result: RunResult,
     caller: Caller,
 ) -> Run:
+    """Keep the run (call with the portfolio locked, see `next_number`)."""
     result_json = result.model_dump_json()
     try:
         # JSON has no infinity or NaN (pydantic writes null): a result with one cannot be
@@ -150,6 +175,7 @@ def store(
     run = Run(
         id=uuid.uuid4().hex,
         portfolio_pk=prepared.portfolio_pk,
+        number=next_number(session=session, portfolio_pk=prepared.portfolio_pk),
         portfolio_version=prepared.portfolio_version,
         scenario_id=prepared.scenario_id,
         status=result.status,
@@ -175,6 +201,7 @@ def store(
         entity_id=run.id,
         after={
             "run_id": run.id,
+            "number": run.number,
             "scenario": run.scenario_id,
             "status": run.status,
             "input_sha256": run.input_sha256,
@@ -232,6 +259,7 @@ def approved_run_pk(*, session: Session, portfolio: Portfolio) -> int | None:
 def info(run: Run, *, approved: bool) -> dict[str, Any]:
     return {
         "run_id": run.id,
+        "number": run.number,
         "created_at": as_utc(run.created_at),
         "created_by": run.created_by,
         "input_sha256": run.input_sha256,
@@ -262,6 +290,25 @@ def run_summary(run: Run, portfolio: Portfolio, *, approved: bool) -> dict[str, 
 
 def result_of(run: Run) -> RunResult:
     return RunResult.model_validate_json(run.result_json)
+
+
+def stored_of(*, session: Session, run: Run, portfolio: Portfolio) -> Stored:
+    """Where the run is kept and whether it is the plan, for an export's summary."""
+    plan = crud.approved_run(session=session, portfolio=portfolio)
+    if plan is None:
+        state = "no: no plan of record approved yet"
+    elif plan[1].pk == run.pk:
+        state = "yes: this run is the approved plan of record"
+    else:
+        state = f"no: the plan of record is run {plan[1].number} ({plan[1].id})"
+    return Stored(
+        portfolio_name=portfolio.name,
+        run_id=run.id,
+        number=run.number,
+        created_at=as_utc(run.created_at),
+        input_sha256=run.input_sha256,
+        plan=state,
+    )
 
 
 # =========================================================================== the plan
@@ -391,6 +438,7 @@ def compare(*, portfolio: Portfolio, runs: list[Run]) -> dict[str, Any]:
         "runs": [
             {
                 "run_id": run.id,
+                "number": run.number,
                 "scenario_id": run.scenario_id,
                 "status": result.status,
                 "mode": result.mode,
@@ -402,6 +450,7 @@ def compare(*, portfolio: Portfolio, runs: list[Run]) -> dict[str, Any]:
                 "spend": result.portfolio.spend,
                 "unallocated": result.portfolio.unallocated,
                 "price_of_silos": result.price_of_silos,
+                "price_of_silos_value": result.price_of_silos_value,
             }
             for run, result in zip(runs, results, strict=True)
         ],

@@ -159,7 +159,7 @@ def optimize(
     if output is OutputFormat.json:
         typer.echo(result.to_json())
     elif output is OutputFormat.csv:
-        from optimizer.tables import allocation_csv
+        from optimizer.sheets import allocation_csv
 
         typer.echo(allocation_csv(result), nl=False)
     else:

@@ -1,17 +1,17 @@
-"""Run results for people (a text report) and for spreadsheets (CSV)."""
+"""Run results for people: text reports (spreadsheets: optimizer/sheets.py), and the
+frontier as CSV."""
 
 import csv
 import io
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from optimizer.objective import OBJECTIVES
 from optimizer.result import RunResult
 
 if TYPE_CHECKING:
     from optimizer.frontier import FrontierResult
     from optimizer.robustness import RobustnessResult
-
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def money(x: float) -> str:
@@ -24,13 +24,6 @@ def signed(x: float) -> str:
 
 def percent(part: float, whole: float) -> str:
     return f"{part / whole * 100:+.1f} %" if whole else "n/a"
-
-
-def safe_cell(value: object) -> object:
-    """Neutralise spreadsheet formulas in text cells (CSV/XLSX injection)."""
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        return "'" + value
-    return value
 
 
 def _grid(header: Sequence[str], rows: Sequence[Sequence[str]], right: set[int]) -> list[str]:
@@ -91,13 +84,13 @@ def run_table(result: RunResult, *, portfolio_name: str | None = None) -> str:
         ),
         (
             "Price of silos",
-            f"{money(result.price_of_silos)} {cur}",
-            f"silo allocation worth {money(silo.weighted_value)} (weighted)",
+            f"{money(result.price_of_silos_value)} {cur}",
+            f"silo allocation worth {money(silo.value)} {cur}",
         ),
         (
             "Value of one more",
-            f"{result.shadow_prices.budget:,.2f} {cur}",
-            f"per {cur} of total budget",
+            f"{result.shadow_prices.budget:,.2f}",
+            f"{result.shadow_prices.unit} of total budget",
         ),
     ]
     if result.mode == "min_spend":
@@ -108,7 +101,21 @@ def run_table(result: RunResult, *, portfolio_name: str | None = None) -> str:
         )
     if p.weighted_value != p.value:
         headline.insert(
-            1, ("Weighted value", f"{money(p.weighted_value)} {cur}", "priorities applied")
+            1,
+            (
+                "Priority-weighted value",
+                f"{money(p.weighted_value)} {cur}",
+                "priorities applied (not money)",
+            ),
+        )
+        position = next(i for i, h in enumerate(headline) if h[0] == "Price of silos") + 1
+        headline.insert(
+            position,
+            (
+                "Price of silos, priority-weighted",
+                f"{money(result.price_of_silos)} {cur}",
+                f"silo allocation worth {money(silo.weighted_value)} {cur} priority-weighted",
+            ),
         )
     width = max(len(h[0]) for h in headline)
     vwidth = max(len(h[1]) for h in headline)
@@ -133,6 +140,7 @@ def run_table(result: RunResult, *, portfolio_name: str | None = None) -> str:
         rows,
         {2, 3, 4, 5},
     )
+    out.append(f"  (marginal: {cur} of priority-weighted value per extra {cur} spent there)")
 
     out += ["", "Journeys (by value)"]
     rows = [
@@ -167,13 +175,12 @@ def run_table(result: RunResult, *, portfolio_name: str | None = None) -> str:
         for d in sorted(result.departments, key=lambda d: -d.spend)
     ]
     out += _grid(["department", "spend", "current", "cap", "shadow price"], rows, {1, 2, 3, 4})
+    out.append(f"  (shadow price: {result.shadow_prices.unit} of the cap)")
 
     floors = {k: v for k, v in result.shadow_prices.floors.items() if v > 0}
     if floors:
-        out += ["", "Floors that cost value (per +0.01 of the floor)"]
-        out += [
-            f"  {k}: {money(v)} {cur}" for k, v in sorted(floors.items(), key=lambda kv: -kv[1])
-        ]
+        out += ["", f"Floors that cost something ({result.shadow_prices.floor_unit})"]
+        out += [f"  {k}: {v:,.2f}" for k, v in sorted(floors.items(), key=lambda kv: -kv[1])]
     out += ["", f"Binding: {', '.join(result.binding) if result.binding else 'nothing'}"]
     s = result.solver
     out.append(
@@ -182,55 +189,6 @@ def run_table(result: RunResult, *, portfolio_name: str | None = None) -> str:
         f"approximation gap {s.approximation_gap * 100:.3f} %"
     )
     return "\n".join(out) + "\n"
-
-
-ALLOCATION_COLUMNS = [
-    "touchpoint",
-    "name",
-    "department",
-    "channel",
-    "current_spend",
-    "spend",
-    "change",
-    "min_spend",
-    "max_spend",
-    "quality",
-    "current_quality",
-    "marginal_value",
-    "reason",
-    "journeys",
-]
-
-
-def allocation_rows(result: RunResult) -> list[list[object]]:
-    return [
-        [
-            t.id,
-            t.name,
-            t.department,
-            t.channel,
-            t.current_spend,
-            t.spend,
-            t.change,
-            t.min_spend,
-            t.max_spend,
-            t.quality,
-            t.current_quality,
-            t.marginal_value,
-            t.reason,
-            " ".join(t.journeys),
-        ]
-        for t in result.touchpoints
-    ]
-
-
-def allocation_csv(result: RunResult) -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(ALLOCATION_COLUMNS)
-    for row in allocation_rows(result):
-        writer.writerow([safe_cell(c) for c in row])
-    return buffer.getvalue()
 
 
 def _maybe(x: float | None, fmt: str = ",.0f") -> str:
@@ -252,6 +210,7 @@ def frontier_table(result: "FrontierResult", *, portfolio_name: str | None = Non
         rows.append(
             [
                 money(point.budget),
+                _maybe(point.value),
                 _maybe(point.weighted_value),
                 _maybe(point.spend),
                 _maybe(point.unallocated),
@@ -261,51 +220,72 @@ def frontier_table(result: "FrontierResult", *, portfolio_name: str | None = Non
             ]
         )
     out += _grid(
-        ["budget", "value", "spend", "unallocated", "shadow price", "marginal to next", ""],
+        [
+            f"budget ({cur})",
+            f"value ({cur})",
+            f"priority-weighted value ({cur})",
+            f"spend ({cur})",
+            f"unallocated ({cur})",
+            "shadow price",
+            "marginal to next",
+            "",
+        ],
         rows,
-        {0, 1, 2, 3, 4, 5},
+        {0, 1, 2, 3, 4, 5, 6},
+    )
+    unit = OBJECTIVES[result.mode].units(cur)[0] if result.mode in OBJECTIVES else ""
+    out.append(
+        f"  (shadow price: {unit} of budget; marginal to next: {cur} of priority-weighted value "
+        f"per {cur} from this budget to the next)"
     )
     s = result.current
     out.append("")
     out.append(
         f"  At the current budget of {money(budget)} {cur} the optimum is worth "
-        f"{_maybe(s.weighted_value)} {cur};"
+        f"{_maybe(s.value)} {cur} ({_maybe(s.weighted_value)} {cur} priority-weighted);"
     )
     out.append(
         f"  the current allocation spends {money(s.current_allocation_spend)} {cur} and is worth "
-        f"{money(s.current_allocation_weighted_value)} {cur}"
+        f"{money(s.current_allocation_value)} {cur} "
+        f"({money(s.current_allocation_weighted_value)} {cur} priority-weighted)"
         + (
-            f": the optimum reaches that with {money(s.budget_for_current_value)} {cur}."
+            f": the optimum reaches that priority-weighted value with "
+            f"{money(s.budget_for_current_value)} {cur}."
             if s.budget_for_current_value is not None
             else "."
         )
     )
     if knee is not None:
         out.append(
-            f"  Money stops paying back at a budget of {money(knee)} {cur} (value "
-            f"{_maybe(result.knee_value)} {cur}): beyond it one more {cur} returns less than one."
+            f"  Money stops paying back at a budget of {money(knee)} {cur} (priority-weighted "
+            f"value {_maybe(result.knee_value)} {cur}): beyond it one more {cur} returns less "
+            f"than one {cur} of priority-weighted value."
         )
     out.append(f"  {len(result.points)} points, {result.solves} solves, {result.seconds:.2f} s")
     return "\n".join(out) + "\n"
 
 
-FRONTIER_COLUMNS = [
-    "budget",
-    "status",
-    "value",
-    "weighted_value",
-    "spend",
-    "unallocated",
-    "shadow_price",
-    "marginal_value",
-    "approximation_gap",
-]
+FRONTIER_COLUMNS = {
+    "budget": "budget ({cur})",
+    "status": "status",
+    "value": "value ({cur})",
+    "weighted_value": "priority-weighted value ({cur})",
+    "spend": "spend ({cur})",
+    "unallocated": "unallocated ({cur})",
+    "shadow_price": "shadow price ({unit})",
+    "marginal_value": "marginal value to the next point ({cur} of priority-weighted value per "
+    "{cur})",
+    "approximation_gap": "approximation gap (relative)",
+}
+"""Each point's key -> its CSV header, with units."""
 
 
 def frontier_csv(result: "FrontierResult") -> str:
+    cur = result.currency
+    unit = OBJECTIVES[result.mode].units(cur)[0] if result.mode in OBJECTIVES else ""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(FRONTIER_COLUMNS)
+    writer.writerow([h.format(cur=cur, unit=unit) for h in FRONTIER_COLUMNS.values()])
     for point in result.points:
         data = point.model_dump()
         writer.writerow(["" if data[c] is None else data[c] for c in FRONTIER_COLUMNS])
@@ -339,6 +319,6 @@ def robustness_table(result: "RobustnessResult", *, portfolio_name: str | None =
         "",
         f"  The optimum beats the silo allocation in {result.optimum_beats_silo * 100:.1f} % "
         f"of samples and the current one in {result.optimum_beats_current * 100:.1f} % "
-        f"(values in {cur}, weighted).",
+        f"(values in {cur}, priority-weighted).",
     ]
     return "\n".join(out) + "\n"

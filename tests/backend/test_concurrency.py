@@ -142,3 +142,27 @@ def test_retries_racing_each_other_create_once(server: str, keys: Keys) -> None:
     assert len({run_id for _, run_id in answers}) == 1
     with httpx2.Client(base_url=server, headers=headers) as http:
         assert http.get(url).json()["total"] == 1
+
+
+def test_the_same_scenario_racing_itself_is_stored_once(server: str, keys: Keys) -> None:
+    """Without an Idempotency-Key, clients running one unchanged scenario at once still get
+    one run: the first stored answers 201, every other gets it back with 200."""
+    headers = keys.headers("planner")
+    barrier = threading.Barrier(CLIENTS)
+    url = f"{base().removeprefix(API)}/runs"
+
+    def client(_: int) -> tuple[int, str]:
+        with httpx2.Client(base_url=server, headers=headers, timeout=60) as http:
+            barrier.wait()
+            response = http.post(url, json={"scenario": "floors-cost"})
+            return response.status_code, response.json()["run_id"]
+
+    with ThreadPoolExecutor(CLIENTS) as pool:
+        answers = list(pool.map(client, range(CLIENTS)))
+
+    assert sorted(status for status, _ in answers) == [200] * (CLIENTS - 1) + [201]
+    assert len({run_id for _, run_id in answers}) == 1
+    with httpx2.Client(base_url=server, headers=headers) as http:
+        runs = http.get(url).json()
+    assert runs["total"] == 1
+    assert runs["items"][0]["number"] == 1

@@ -37,6 +37,7 @@ def without_timings(run: dict[str, Any]) -> dict[str, Any]:
     solver = {k: v for k, v in run["solver"].items() if k not in TIMINGS}
     keep = set(json.loads(json.dumps(run))) - {
         "run_id",
+        "number",
         "created_at",
         "created_by",
         "input_sha256",
@@ -202,12 +203,69 @@ def test_idempotent_run(client: TestClient, portfolio: str, planner: dict) -> No
     assert client.get(RUNS, headers=planner).json()["total"] == 1
 
 
+def test_an_unchanged_scenario_returns_its_stored_run(
+    client: TestClient, portfolio: str, planner: dict
+) -> None:
+    first = start(client, planner, {"scenario": "pooled-plus-10"})
+    events = audit_total(client, planner)
+    again = client.post(RUNS, json={"scenario": "pooled-plus-10"}, headers=planner)
+    assert again.status_code == 200, again.text
+    assert again.json() == first
+    assert again.headers["Content-Location"] == f"{API}/runs/{first['run_id']}"
+    assert client.get(RUNS, headers=planner).json()["total"] == 1
+    assert audit_total(client, planner) == events  # nothing was created
+
+    # Other options are other runs: no scenario, another budget, another mode.
+    others = [
+        start(client, planner, body)
+        for body in (
+            {},
+            {"scenario": "pooled-plus-10", "budget": 800000},
+            {"scenario": "pooled-plus-10", "mode": "max_net_value"},
+        )
+    ]
+    assert len({run["input_sha256"] for run in [first, *others]}) == 4
+    assert [run["number"] for run in [first, *others]] == [1, 2, 3, 4]
+
+    # A changed portfolio is a new input: a new run, numbered on.
+    url = f"{base()}/touchpoints/hotline"
+    tag = etag_of(client, url, planner)
+    client.patch(url, json={"current_spend": 1}, headers={**planner, "If-Match": tag})
+    changed = start(client, planner, {"scenario": "pooled-plus-10"})
+    assert changed["run_id"] != first["run_id"]
+    assert changed["number"] == 5
+    # The stored run comes back as it is now: approved once it is the plan of record.
+    assert client.post(f"{API}/runs/{changed['run_id']}/approve", headers=planner).is_success
+    same = client.post(RUNS, json={"scenario": "pooled-plus-10"}, headers=planner)
+    assert (same.status_code, same.json()["run_id"]) == (200, changed["run_id"])
+    assert same.json()["approved"] is True
+    assert client.get(RUNS, headers=planner).json()["total"] == 5
+
+
+def test_an_unchanged_scenario_with_an_idempotency_key(
+    client: TestClient, portfolio: str, planner: dict
+) -> None:
+    """The key's record keeps the first answer (the stored run, 200) for its retries."""
+    first = start(client, planner, {"scenario": "floors-cost"})
+    headers = {**planner, "Idempotency-Key": "finance-monday"}
+    answers = [client.post(RUNS, json={"scenario": "floors-cost"}, headers=headers) for _ in "ab"]
+    assert [a.status_code for a in answers] == [200, 200]
+    assert {a.json()["run_id"] for a in answers} == {first["run_id"]}
+    assert "Idempotent-Replayed" not in answers[0].headers
+    assert answers[1].headers["Idempotent-Replayed"] == "true"
+    other = client.post(RUNS, json={"scenario": "pooled-plus-10"}, headers=headers)
+    assert_problem(other, 422, contains="Idempotency-Key")
+    assert client.get(RUNS, headers=planner).json()["total"] == 1
+
+
 def test_list_runs(client: TestClient, portfolio: str, keys: Keys) -> None:
     planner = keys.headers("planner")
-    ids = [start(client, planner, body)["run_id"] for body in ({}, {"scenario": "floors-cost"}, {})]
+    bodies = ({}, {"scenario": "floors-cost"}, {"budget": 800000})
+    ids = [start(client, planner, body)["run_id"] for body in bodies]
     page = client.get(f"{RUNS}?limit=2", headers=keys.headers("viewer")).json()
     assert page["total"] == 3
     assert [item["run_id"] for item in page["items"]] == ids[::-1][:2]
+    assert [item["number"] for item in page["items"]] == [3, 2]
     assert set(page["items"][0]) >= {"status", "value", "spend", "input_sha256", "created_at"}
     only = client.get(f"{RUNS}?scenario=floors-cost", headers=planner).json()
     assert [item["run_id"] for item in only["items"]] == [ids[1]]
@@ -238,12 +296,14 @@ def test_allocation_csv(client: TestClient, portfolio: str, keys: Keys) -> None:
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/csv")
     assert "attachment" in response.headers["content-disposition"]
-    rows = list(csv.DictReader(io.StringIO(response.text)))
+    *rows, totals = list(csv.DictReader(io.StringIO(response.text)))
     assert [row["touchpoint"] for row in rows] == [t["id"] for t in run["touchpoints"]]
+    assert totals["touchpoint"] == "Total"
     hotline = next(row for row in rows if row["touchpoint"] == "hotline")
-    assert hotline["name"] == "'" + FORMULA
-    spends = {row["touchpoint"]: float(row["spend"]) for row in rows}
-    assert spends == pytest.approx({t["id"]: t["spend"] for t in run["touchpoints"]})
+    assert hotline["touchpoint name"] == "'" + FORMULA
+    assert hotline["department name"] == "'@SUM(1+1)"
+    spends = {row["touchpoint"]: float(row["spend (EUR)"]) for row in rows}
+    assert spends == pytest.approx({t["id"]: t["spend"] for t in run["touchpoints"]}, abs=0.01)
 
 
 def test_allocation_xlsx(client: TestClient, portfolio: str, keys: Keys) -> None:
@@ -259,9 +319,11 @@ def test_allocation_xlsx(client: TestClient, portfolio: str, keys: Keys) -> None
     assert book.sheetnames == ["Summary", "Allocation", "Departments", "Journeys"]
     sheet = book["Allocation"]
     header = [cell.value for cell in sheet[1]]
-    rows = [dict(zip(header, [c.value for c in row], strict=True)) for row in sheet.iter_rows(2)]
+    *rows, _ = [
+        dict(zip(header, [c.value for c in row], strict=True)) for row in sheet.iter_rows(2)
+    ]
     assert [row["touchpoint"] for row in rows] == [t["id"] for t in run["touchpoints"]]
-    assert sum(row["spend"] for row in rows) == pytest.approx(run["portfolio"]["spend"])
+    assert sum(row["spend (EUR)"] for row in rows) == pytest.approx(run["portfolio"]["spend"])
     names = [cell for cell in sheet["B"] if cell.value and "HYPERLINK" in str(cell.value)]
     assert [cell.value for cell in names] == ["'" + FORMULA]
     assert names[0].data_type == "s"
@@ -271,9 +333,9 @@ def test_allocation_xlsx(client: TestClient, portfolio: str, keys: Keys) -> None
     assert not any(
         cell.data_type == "f" for sheet in book for row in sheet.iter_rows() for cell in row
     )
-    summary = dict(book["Summary"].iter_rows(min_row=2, values_only=True))
-    assert summary["run_id"] == run["run_id"]
-    assert summary["input_sha256"] == run["input_sha256"]
+    summary = {row[0]: row[1] for row in book["Summary"].iter_rows(min_row=2, values_only=True)}
+    assert summary["run id"] == run["run_id"]
+    assert summary["input SHA-256"] == run["input_sha256"]
 
 
 def test_compare_runs(client: TestClient, portfolio: str, keys: Keys) -> None:
@@ -287,6 +349,15 @@ def test_compare_runs(client: TestClient, portfolio: str, keys: Keys) -> None:
     body = response.json()
     assert [r["run_id"] for r in body["runs"]] == [a["run_id"], b["run_id"]]
     assert body["runs"][1]["budget"] == 990000
+    for shown, run in zip(body["runs"], (a, b), strict=True):
+        assert shown["number"] == run["number"]
+        assert shown["price_of_silos"] == run["price_of_silos"]
+        assert shown["price_of_silos_value"] == run["price_of_silos_value"]
+        silo = run["baselines"]["silo"]
+        assert shown["price_of_silos_value"] == pytest.approx(
+            run["portfolio"]["value"] - silo["value"]
+        )
+    assert body["runs"][1]["price_of_silos_value"] != body["runs"][1]["price_of_silos"]
     hotline = next(row for row in body["touchpoints"] if row["id"] == "hotline")
     spend_a = next(t["spend"] for t in a["touchpoints"] if t["id"] == "hotline")
     spend_b = next(t["spend"] for t in b["touchpoints"] if t["id"] == "hotline")

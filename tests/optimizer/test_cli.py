@@ -127,8 +127,49 @@ def test_csv_neutralises_formulas(doc_file: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     rows = list(csv.DictReader(io.StringIO(proc.stdout)))
     assert rows[0]["touchpoint"] == "t"
-    assert rows[0]["name"] == '\'=HYPERLINK("x")'
-    assert float(rows[0]["spend"]) == pytest.approx(5)
+    assert rows[0]["touchpoint name"] == '\'=HYPERLINK("x")'
+    assert rows[0]["spend (EUR)"] == "5.00"
+    assert rows[-1]["touchpoint"] == "Total"
+
+
+def test_csv_is_the_api_csv(doc_file: Path) -> None:
+    """One function writes both: the command line's CSV is the export of its run JSON."""
+    from optimizer.sheets import allocation_csv
+
+    for scenario in ("pooled", "needs-more"):
+        run = cli("optimize", str(doc_file), "-s", scenario, "--format", "json")
+        table = cli("optimize", str(doc_file), "-s", scenario, "--format", "csv")
+        assert table.returncode == run.returncode
+        assert table.stdout == allocation_csv(RunResult.model_validate_json(run.stdout))
+
+
+def test_infeasible_csv_holds_the_conflicts(doc_file: Path) -> None:
+    proc = cli("optimize", str(doc_file), "--scenario", "needs-more", "--format", "csv")
+    assert proc.returncode == 3
+    rows = list(csv.DictReader(io.StringIO(proc.stdout)))
+    assert [(r["constraint"], r["shortfall"], r["shortfall unit"]) for r in rows] == [
+        ("department:d", "3.00", "EUR")
+    ]
+    assert "needs 3 more" in rows[0]["message"]
+
+
+SONNENREISEN = Path(__file__).resolve().parents[2] / "seeds" / "sonnenreisen-2027.yaml"
+
+
+def test_table_states_money_and_priority_weighted_figures_apart() -> None:
+    run = json.loads(cli("optimize", str(SONNENREISEN), "--format", "json").stdout)
+    table = cli("optimize", str(SONNENREISEN)).stdout
+    headline = table.split("\n\n")[1].splitlines()
+    lines = {line.strip().split("  ")[0]: line for line in headline}
+    assert run["price_of_silos_value"] != pytest.approx(run["price_of_silos"])
+    silos = lines["Price of silos"].split()
+    assert f"{run['price_of_silos_value']:,.0f}" in silos
+    weighted = lines["Price of silos, priority-weighted"]
+    assert f"{run['price_of_silos']:,.0f} EUR" in weighted
+    assert "Priority-weighted value" in lines
+    one_more = lines["Value of one more"]
+    assert f"{run['shadow_prices']['budget']:,.2f}" in one_more
+    assert run["shadow_prices"]["unit"] in one_more
 
 
 def test_invalid_document_exits_2_naming_the_path(tmp_path: Path) -> None:

@@ -139,7 +139,13 @@ def test_frontier_command_json_and_csv() -> None:
         text=True,
         check=False,
     )
-    assert proc.stdout.splitlines()[0].startswith("budget,status,value")
+    header = proc.stdout.splitlines()[0].split(",")
+    assert header[:4] == [
+        "budget (EUR)",
+        "status",
+        "value (EUR)",
+        "priority-weighted value (EUR)",
+    ]
     assert len(proc.stdout.splitlines()) == 4
     proc = subprocess.run(
         [exe, "frontier", seed, "--from", "5", "--to", "1"],
@@ -149,3 +155,25 @@ def test_frontier_command_json_and_csv() -> None:
     )
     assert proc.returncode == 2
     assert "--to" in proc.stderr
+
+
+def test_frontier_table_labels_money_and_priority_weighted_value() -> None:
+    """The table's value column is money (as in `optimize`), the weighted one says so."""
+    from optimizer.tables import frontier_table
+
+    problem = resolve(load_document(SEEDS / "sonnenreisen-2027.yaml"))
+    result = frontier(problem, points=3, low=problem.budget, high=2 * problem.budget)
+    lines = frontier_table(result).splitlines()
+    header = lines[2].split("  ")
+    assert "value (EUR)" in [h.strip() for h in header]
+    assert "priority-weighted value (EUR)" in [h.strip() for h in header]
+    first = result.points[0]
+    assert first.value is not None
+    assert first.weighted_value is not None
+    assert first.value != first.weighted_value  # the seed has priorities: they differ
+    row = lines[4].split()
+    assert row[1:3] == [f"{first.value:,.0f}", f"{first.weighted_value:,.0f}"]
+    standing = result.current
+    assert f"worth {standing.value:,.0f} EUR ({standing.weighted_value:,.0f} EUR priority-" in (
+        frontier_table(result)
+    )

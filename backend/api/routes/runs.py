@@ -22,10 +22,13 @@ from backend.models import (
     ComparePublic,
     Page,
     PlanPublic,
+    Portfolio,
+    Run,
     RunCreate,
     RunInput,
     RunPublic,
     RunSummary,
+    as_utc,
 )
 
 router = APIRouter(route_class=JsonRoute, tags=["runs"])
@@ -33,7 +36,18 @@ router = APIRouter(route_class=JsonRoute, tags=["runs"])
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-@router.post("/portfolios/{portfolio_id}/runs", status_code=201, response_model=RunPublic)
+@router.post(
+    "/portfolios/{portfolio_id}/runs",
+    status_code=201,
+    response_model=RunPublic,
+    responses={
+        200: {
+            "model": RunPublic,
+            "description": "The scenario is unchanged since a stored run (same input SHA-256: "
+            "document, scenario and overrides): that run, not a new one.",
+        }
+    },
+)
 def create_run(
     *,
     request: Request,
@@ -45,23 +59,39 @@ def create_run(
     idempotency_key: IdempotencyKey = None,
     body: RunCreate,
 ) -> Any:
-    """Optimize a scenario (or the portfolio as planned) with optional overrides, and keep it."""
+    """Optimize a scenario (or the portfolio as planned) with optional overrides, and keep it;
+    an unchanged one returns its stored run (200)."""
     payload = {"portfolio_id": portfolio_id, **body.model_dump(mode="json", exclude_unset=True)}
+    root = request.scope.get("root_path", "")
+
+    def answer(run: Run, portfolio: Portfolio, *, status_code: int) -> idempotency.Created:
+        approved = runs.approved_run_pk(session=session, portfolio=portfolio) == run.pk
+        where = f"{root}/api/v1/runs/{run.id}"
+        return idempotency.Created(
+            body=RunPublic.model_validate(runs.run_public(run, approved=approved)),
+            headers={"Location": where} if status_code == 201 else {"Content-Location": where},
+            status_code=status_code,
+        )
 
     def create() -> idempotency.Created:
         portfolio = crud.get_portfolio(session=session, portfolio_id=portfolio_id, consistent=True)
         prepared = runs.prepare(session=session, portfolio=portfolio, request=body)
+        twin = runs.stored_twin(session=session, prepared=prepared)
+        if twin is not None:
+            return answer(twin, portfolio, status_code=200)
         # The solver runs outside a transaction: nothing is locked while it works.
         session.commit()
         result = runs.solve(prepared.problem, time_limit=settings.solver_time_limit)
-        portfolio = crud.get_portfolio(session=session, portfolio_id=portfolio_id)
+        # Writers of one portfolio take turns from here: the run number and the twin check
+        # see every run stored before (a twin may have finished while this one solved).
+        portfolio = crud.get_portfolio(session=session, portfolio_id=portfolio_id, lock=True)
+        twin = runs.stored_twin(session=session, prepared=prepared)
+        if twin is not None:
+            return answer(twin, portfolio, status_code=200)
         run = runs.store(
             session=session, portfolio=portfolio, prepared=prepared, result=result, caller=caller
         )
-        return idempotency.Created(
-            body=RunPublic.model_validate(runs.run_public(run, approved=False)),
-            headers={"Location": f"{request.scope.get('root_path', '')}/api/v1/runs/{run.id}"},
-        )
+        return answer(run, portfolio, status_code=201)
 
     return idempotency.create_once(
         session=session,
@@ -123,23 +153,35 @@ def read_run_input(*, session: SessionDep, _caller: CallerDep, run_id: str) -> A
     return {"input_sha256": run.input_sha256, **json.loads(run.input_json)}
 
 
+def _attachment(run: Run, portfolio: Portfolio, ext: str) -> dict[str, str]:
+    name = exports.file_name(
+        portfolio_id=portfolio.id,
+        scenario_id=run.scenario_id,
+        number=run.number,
+        created_at=as_utc(run.created_at),
+        ext=ext,
+    )
+    return {"Content-Disposition": f'attachment; filename="{name}"'}
+
+
 @router.get(
     "/runs/{run_id}/allocation.csv",
     response_class=Response,
     responses={
         200: {
             "content": {"text/csv": {"schema": {"type": "string"}}},
-            "description": "One row per touchpoint.",
+            "description": "One row per touchpoint and a totals row (an infeasible run: one "
+            "row per conflict).",
         }
     },
 )
 def read_allocation_csv(*, session: SessionDep, _caller: CallerDep, run_id: str) -> Response:
-    """The run's allocation as CSV (one row per touchpoint)."""
-    run, _ = runs.get_run(session=session, run_id=run_id)
+    """The run's allocation as CSV: money in cents, names, units, totals (or its conflicts)."""
+    run, portfolio = runs.get_run(session=session, run_id=run_id)
     return Response(
         exports.to_csv(runs.result_of(run)),
         media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="allocation-{run.id}.csv"'},
+        headers=_attachment(run, portfolio, "csv"),
     )
 
 
@@ -149,24 +191,18 @@ def read_allocation_csv(*, session: SessionDep, _caller: CallerDep, run_id: str)
     responses={
         200: {
             "content": {XLSX: {"schema": {"type": "string", "format": "binary"}}},
-            "description": "Summary, Allocation, Departments, Journeys sheets.",
+            "description": "Summary, Allocation, Departments, Journeys sheets (an infeasible "
+            "run: Summary and Conflicts).",
         }
     },
 )
 def read_allocation_xlsx(*, session: SessionDep, _caller: CallerDep, run_id: str) -> Response:
-    """The run's allocation as an Excel workbook."""
-    run, _ = runs.get_run(session=session, run_id=run_id)
+    """The run's allocation as an Excel workbook, with a summary sheet."""
+    run, portfolio = runs.get_run(session=session, run_id=run_id)
     content = exports.to_xlsx(
-        runs.result_of(run),
-        run_id=run.id,
-        created_at=runs.info(run, approved=False)["created_at"].isoformat(),
-        input_sha256=run.input_sha256,
+        runs.result_of(run), runs.stored_of(session=session, run=run, portfolio=portfolio)
     )
-    return Response(
-        content,
-        media_type=XLSX,
-        headers={"Content-Disposition": f'attachment; filename="allocation-{run.id}.xlsx"'},
-    )
+    return Response(content, media_type=XLSX, headers=_attachment(run, portfolio, "xlsx"))
 
 
 @router.post("/runs/{run_id}/approve", response_model=PlanPublic)
