@@ -6,6 +6,7 @@ money is in the portfolio's currency, qualities in [0, 1].
 """
 
 import math
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -55,6 +56,12 @@ def whole(amount: float | None) -> float:
 def names(items: Iterable[Json]) -> dict[str, str]:
     """id -> name of a list of entities."""
     return {item["id"]: item.get("name") or item["id"] for item in items}
+
+
+def named(text: str, names: Mapping[str, str]) -> str:
+    """`text` with every quoted id of `names` ('video-content') replaced by the quoted name
+    (a run's explanations may name touchpoints by id)."""
+    return re.sub(r"'([^']+)'", lambda m: f"'{names.get(m[1], m[1])}'", text)
 
 
 # =========================================================================== portfolio
@@ -394,6 +401,7 @@ def touchpoint_table(
 ) -> Any:
     """One row per touchpoint: department, journeys served, current and optimal spend."""
     department = names(departments)
+    touchpoint_names = names(touchpoints)
     served: dict[str, list[str]] = {t["id"]: [] for t in touchpoints}
     for journey in journeys:
         for link in journey["touchpoints"]:
@@ -417,7 +425,7 @@ def touchpoint_table(
                 # The change between the figures the table shows, not rounded on its own.
                 "change": whole(result.get("spend")) - whole(tp["current_spend"]),
                 "quality": result.get("quality", math.nan),
-                "why": result.get("explanation", ""),
+                "why": named(result.get("explanation", ""), touchpoint_names),
                 "pain_points": len(tp.get("pain_points", [])),
             }
         )
@@ -487,6 +495,7 @@ def response_curves(touchpoints: Sequence[Json], run: Json | None) -> Any:
 def allocation(run: Json) -> Any:
     """Current and optimal spend per touchpoint, with why it sits where it sits."""
     department = {d["id"]: d["name"] for d in run.get("departments", [])}
+    touchpoint = names(run.get("touchpoints", []))
     rows = [
         {
             "id": t["id"],
@@ -498,7 +507,7 @@ def allocation(run: Json) -> Any:
             "quality": t["quality"],
             "current_quality": t["current_quality"],
             "marginal_value": t["marginal_value"],
-            "why": t["explanation"],
+            "why": named(t["explanation"], touchpoint),
         }
         for t in run.get("touchpoints", [])
     ]

@@ -93,6 +93,8 @@ def check_tables(at: AppTest, ids: set[str]) -> None:
             assert "None" not in cells, column
             if column in NAMED and not labelled(table, column):
                 assert not cells & ids, f"ids in column {column}: {sorted(cells & ids)[:5]}"
+            quoted = {q for cell in cells for q in re.findall(r"'([^']+)'", cell)}
+            assert not quoted & ids, f"ids quoted in column {column}: {sorted(quoted & ids)}"
 
 
 def entity_ids(api: Api, portfolio_id: str) -> set[str]:

@@ -256,6 +256,32 @@ def test_run_labels_say_scenario_what_if_and_time() -> None:
     assert named.startswith("Pooled · ")
 
 
+def test_explanations_name_touchpoints_by_name() -> None:
+    text = "its quality is capped at 0.46 by 'video-content', which it requires"
+    assert frames.named(text, {"video-content": "Destination videos"}) == (
+        "its quality is capped at 0.46 by 'Destination videos', which it requires"
+    )
+
+
+def test_the_price_of_silos_at_real_size_is_money_and_adds_up() -> None:
+    # At 5,000 x 2,000 the page said 393.59 M (weighted) above 1,120.64 M - 741.47 M.
+    run = {
+        "portfolio": {
+            "value": 1_120_640_000.0,
+            "spend": 176_950_000.0,
+            "budget": 176_950_000.0,
+            "current_spend": 176_950_000.0,
+        },
+        "baselines": {"current": {"value": 900_120_000.0}, "silo": {"value": 741_470_000.0}},
+        "price_of_silos": 393_590_000.0,
+        "price_of_silos_value": 379_170_000.0,
+    }
+    figures = frames.headline(run)
+    assert figures["price_of_silos"] == 379_000_000
+    assert figures["value"] - figures["silo_value"] == figures["price_of_silos"]
+    assert figures["price_of_silos_weighted"] == 393_590_000.0
+
+
 def test_compare_defaults_to_two_runs_of_different_inputs() -> None:
     def run(run_id: str, sha: str, scenario: str | None = None) -> dict[str, Any]:
         return {"run_id": run_id, "input_sha256": sha, "scenario_id": scenario}
