@@ -263,18 +263,19 @@ def allocation_bars(frame: Any, item: str, currency: str) -> alt.Chart:
     )
 
 
-def shadow_price_bars(frame: Any, currency: str) -> alt.Chart:
-    """What one more unit of each constraint is worth."""
+def shadow_price_bars(frame: Any, unit: str) -> alt.Chart:
+    """What one more unit of each constraint is worth, in `unit` (the run's words for it:
+    prices of different units do not share an axis)."""
     return (
         alt.Chart(frame)
         .mark_bar(color="#ff7f0e")
         .encode(
-            x=alt.X("price:Q").title(f"Worth of one more unit ({currency})"),
+            x=alt.X("price:Q").title(f"Shadow price ({unit})"),
             y=alt.Y("constraint:N").sort("-x").title(None).axis(labelLimit=LABEL_LIMIT),
             tooltip=[
                 alt.Tooltip("constraint:N").title("Constraint"),
                 alt.Tooltip("price:Q").format(".3f").title("Shadow price"),
-                alt.Tooltip("meaning:N").title("Meaning"),
+                alt.Tooltip("unit:N").title("Unit"),
             ],
         )
         .properties(height=alt.Step(BAR_STEP))

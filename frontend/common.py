@@ -7,11 +7,12 @@ end the page with a message (`st.error` then `st.stop`), never a traceback.
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from decimal import Decimal
 from typing import Any, NoReturn
 
 import streamlit as st
 
-from frontend import frames
+from frontend import formats
 from frontend.client import Api, ApiError
 
 WHAT_IF_FACTOR = 1.10
@@ -166,5 +167,20 @@ def show_flash() -> None:
         st.success(message, icon=":material/check_circle:")
 
 
-def money(value: float | None, portfolio: dict[str, Any], *, signed: bool = False) -> str:
-    return frames.money(value, portfolio["currency"], signed=signed)
+def money(
+    value: float | Decimal | None,
+    portfolio: dict[str, Any],
+    *,
+    signed: bool = False,
+    step: Decimal | None = None,
+) -> str:
+    """Money in the portfolio's currency, compact (formats.money)."""
+    return formats.money(value, portfolio["currency"], signed=signed, step=step)
+
+
+def change(text: str, amount: Decimal | float, *, ratio: bool = False) -> str | None:
+    """A metric's delta: None (no arrow) when the change shows as zero."""
+    if formats.missing(amount):
+        return None
+    shown = formats.percent_rounded(amount) if ratio else amount
+    return None if shown == 0 else text

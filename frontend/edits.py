@@ -14,7 +14,7 @@ from typing import Any
 
 import pandas as pd
 
-from frontend.frames import money
+from frontend.formats import money
 
 Json = dict[str, Any]
 
@@ -233,15 +233,19 @@ def journey_overrides(scenario: Json, journeys: Sequence[Json]) -> Any:
     )
 
 
-def touchpoint_overrides(scenario: Json, touchpoints: Sequence[Json]) -> Any:
-    """Per touchpoint: its spends, and whether the scenario locks or excludes it."""
+def touchpoint_overrides(
+    scenario: Json, touchpoints: Sequence[Json], departments: Sequence[Json] = ()
+) -> Any:
+    """Per touchpoint: its department (by name), its spends, and whether the scenario locks
+    or excludes it."""
+    department = {d["id"]: d.get("name") or d["id"] for d in departments}
     locks = scenario.get("locks") or {}
     exclude = set(scenario.get("exclude") or [])
     rows = [
         {
             "id": tp["id"],
             "touchpoint": tp["name"],
-            "department": tp["department"],
+            "department": department.get(tp["department"], tp["department"]),
             "current_spend": float(tp["current_spend"]),
             "lock": locks.get(tp["id"]),
             "exclude": tp["id"] in exclude,

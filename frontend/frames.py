@@ -6,11 +6,15 @@ money is in the portfolio's currency, qualities in [0, 1].
 """
 
 import math
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 import pandas as pd
+
+from frontend import formats
+from frontend.formats import money
 
 Json = dict[str, Any]
 
@@ -25,35 +29,11 @@ CURVE_SAMPLES = 48
 
 
 def _missing(value: float | None) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value))
-
-
-def money(value: float | None, currency: str = "", *, signed: bool = False) -> str:
-    """Compact money: `8.89 M EUR`, `882 k EUR`, `950 EUR`; `+` before gains when signed."""
-    if _missing(value):
-        return "–"
-    assert value is not None
-    sign = "-" if value < 0 and round(abs(value)) > 0 else ("+" if signed and value > 0 else "")
-    size = abs(value)
-    if size >= 999_500:
-        text = f"{size / 1e6:,.2f} M"
-    elif size >= 9_999.5:
-        text = f"{size / 1e3:,.0f} k"
-    else:
-        text = f"{size:,.0f}"
-    return f"{sign}{text} {currency}".strip()
+    return formats.missing(value)
 
 
 def quality(value: float | None) -> str:
-    return "–" if _missing(value) else f"{value:.2f}"
-
-
-def percent(value: float | None, *, signed: bool = False) -> str:
-    """A ratio as percent: 0.142 -> `14.2 %`."""
-    if _missing(value):
-        return "–"
-    assert value is not None
-    return f"{value * 100:+.1f} %" if signed else f"{value * 100:.1f} %"
+    return formats.MISSING if _missing(value) else f"{value:.2f}"
 
 
 def when(stamp: str) -> str:
@@ -78,24 +58,102 @@ def names(items: Iterable[Json]) -> dict[str, str]:
     return {item["id"]: item.get("name") or item["id"] for item in items}
 
 
+def named(text: str, names: Mapping[str, str]) -> str:
+    """`text` with every quoted id of `names` ('video-content') replaced by the quoted name
+    (a run's explanations may name touchpoints by id)."""
+    return re.sub(r"'([^']+)'", lambda m: f"'{names.get(m[1], m[1])}'", text)
+
+
 # =========================================================================== portfolio
 
 
-def headline(run: Json) -> dict[str, float]:
-    """The figures at the top of the portfolio page (from a run of the portfolio as planned)."""
+def headline(run: Json) -> dict[str, Any]:
+    """The figures at the top of the portfolio page (from a run of the portfolio as planned),
+    rounded so that what the page says adds up.
+
+    Value, today's value, the silo value and the differences between them share one step
+    (`step`). The headline figures (value, gain over today, price of silos) are the run's
+    figures rounded to it; the baselines that explain them are derived (value minus gain,
+    value minus price), so "value - silo value = price" holds on the screen, each figure
+    within one step of its exact value. Spend, budget and what is left share `spend_step`.
+    Money is money (unweighted); `price_of_silos_weighted` is the priority-weighted twin.
+    Rounded figures are whole multiples of their step, so float arithmetic on them is
+    exact."""
     figures = run["portfolio"]
-    current = run["baselines"]["current"]["value"]
+    value, current = figures["value"], run["baselines"]["current"]["value"]
+    silos = run["price_of_silos_value"]
+    step = formats.step_for(value, current, value - current, silos)
+    shown_value, gain, shown_silos = (
+        float(formats.rounded(x, step)) for x in (value, value - current, silos)
+    )
+    shown_current = shown_value - gain
+    spend_step = formats.step_for(
+        figures["spend"], figures["budget"], figures["budget"] - figures["spend"]
+    )
+    shown_spend, shown_budget = (
+        float(formats.rounded(amount, spend_step))
+        for amount in (figures["spend"], figures["budget"])
+    )
     return {
-        "value": figures["value"],
-        "current_value": current,
-        "gain_vs_current": figures["value"] - current,
-        "gain_ratio": (figures["value"] - current) / current if current else math.nan,
-        "spend": figures["spend"],
-        "budget": figures["budget"],
+        "step": step,
+        "value": shown_value,
+        "current_value": shown_current,
+        "gain_vs_current": gain,
+        "gain_ratio": gain / shown_current if shown_current else math.nan,
+        "silo_value": shown_value - shown_silos,
+        "price_of_silos": shown_silos,
+        "price_of_silos_weighted": run["price_of_silos"],
+        "spend_step": spend_step,
+        "spend": shown_spend,
+        "budget": shown_budget,
+        "unallocated": shown_budget - shown_spend,
         "current_spend": figures["current_spend"],
-        "unallocated": figures["unallocated"],
-        "price_of_silos": run["price_of_silos"],
-        "silo_value": run["baselines"]["silo"]["value"],
+    }
+
+
+def run_figures(run: Json, plan: Json | None) -> dict[str, Any]:
+    """A run's value, its change against the plan and its price of silos (money) at one
+    step, as `headline`: value, change and price rounded, the plan's value and the silo
+    value derived so that the sentences naming them add up; `plan_value` and `change` are
+    None without an optimal plan."""
+    value, silos = run["portfolio"]["value"], run["price_of_silos_value"]
+    planned = plan["portfolio"]["value"] if plan and plan["status"] == "optimal" else None
+    change = None if planned is None else value - planned
+    step = formats.step_for(value, silos, planned, change)
+    shown_value, shown_silos = (float(formats.rounded(x, step)) for x in (value, silos))
+    shown_change = None if change is None else float(formats.rounded(change, step))
+    return {
+        "step": step,
+        "value": shown_value,
+        "plan_value": None if shown_change is None else shown_value - shown_change,
+        "change": shown_change,
+        "silo_value": shown_value - shown_silos,
+        "price_of_silos": shown_silos,
+        "price_of_silos_weighted": run["price_of_silos"],
+    }
+
+
+def journey_figures(result: Json) -> dict[str, Any]:
+    """A journey's quality, value, cost, their changes and its value per cost as the
+    journey page shows them: money at one step, value, change and cost rounded, today's
+    value derived (value minus change), the ratio of the figures shown."""
+    value, current = result["value"], result["current_value"]
+    step = formats.step_for(value, current, value - current, result["attributed_cost"])
+    shown_value, change, cost = (
+        float(formats.rounded(x, step)) for x in (value, value - current, result["attributed_cost"])
+    )
+    shown_quality = round(result["quality"], 2)
+    shown_current_quality = round(result["current_quality"], 2)
+    return {
+        "step": step,
+        "quality": shown_quality,
+        "current_quality": shown_current_quality,
+        "quality_change": round(shown_quality - shown_current_quality, 2),
+        "value": shown_value,
+        "current_value": shown_value - change,
+        "value_change": change,
+        "attributed_cost": cost,
+        "value_per_cost": shown_value / cost if cost else math.nan,
     }
 
 
@@ -117,7 +175,8 @@ def journey_table(journeys: Sequence[Json], personas: Sequence[Json], run: Json 
                 "lifecycle": journey.get("lifecycle", "active"),
                 "max_value": whole(journey["value"]),
                 "priority": float(journey.get("priority", 1.0)),
-                "floor": journey.get("floor"),
+                # The run's floor is the scenario's (None: no floor in it).
+                "floor": result["floor"] if "floor" in result else journey.get("floor"),
                 "quality": result.get("quality", math.nan),
                 "value": whole(result.get("value")),
                 "current_quality": result.get("current_quality", math.nan),
@@ -342,6 +401,7 @@ def touchpoint_table(
 ) -> Any:
     """One row per touchpoint: department, journeys served, current and optimal spend."""
     department = names(departments)
+    touchpoint_names = names(touchpoints)
     served: dict[str, list[str]] = {t["id"]: [] for t in touchpoints}
     for journey in journeys:
         for link in journey["touchpoints"]:
@@ -362,9 +422,10 @@ def touchpoint_table(
                 "serves_no_journey": serves == 0,
                 "current_spend": whole(tp["current_spend"]),
                 "optimal_spend": whole(result.get("spend")),
-                "change": whole(result.get("change")),
+                # The change between the figures the table shows, not rounded on its own.
+                "change": whole(result.get("spend")) - whole(tp["current_spend"]),
                 "quality": result.get("quality", math.nan),
-                "why": result.get("explanation", ""),
+                "why": named(result.get("explanation", ""), touchpoint_names),
                 "pain_points": len(tp.get("pain_points", [])),
             }
         )
@@ -434,6 +495,7 @@ def response_curves(touchpoints: Sequence[Json], run: Json | None) -> Any:
 def allocation(run: Json) -> Any:
     """Current and optimal spend per touchpoint, with why it sits where it sits."""
     department = {d["id"]: d["name"] for d in run.get("departments", [])}
+    touchpoint = names(run.get("touchpoints", []))
     rows = [
         {
             "id": t["id"],
@@ -441,11 +503,11 @@ def allocation(run: Json) -> Any:
             "department": department.get(t["department"], t["department"]),
             "current": whole(t["current_spend"]),
             "optimal": whole(t["spend"]),
-            "change": whole(t["change"]),
+            "change": whole(t["spend"]) - whole(t["current_spend"]),
             "quality": t["quality"],
             "current_quality": t["current_quality"],
             "marginal_value": t["marginal_value"],
-            "why": t["explanation"],
+            "why": named(t["explanation"], touchpoint),
         }
         for t in run.get("touchpoints", [])
     ]
@@ -473,7 +535,7 @@ def department_allocation(run: Json) -> Any:
             "department": d["name"],
             "current": whole(d["current_spend"]),
             "optimal": whole(d["spend"]),
-            "change": whole(d["spend"] - d["current_spend"]),
+            "change": whole(d["spend"]) - whole(d["current_spend"]),
             "cap": whole(d["cap"]) if d["cap_applies"] else math.nan,
             "shadow_price": d["shadow_price"],
         }
@@ -494,31 +556,22 @@ def side_by_side(frame: Any, item: str) -> Any:
 
 
 def shadow_prices(run: Json, journey_names: Mapping[str, str]) -> Any:
-    """What one more unit of each constraint is worth, in plain words."""
-    currency = run["currency"]
-    spend_mode = run["mode"] == "min_spend"
-    gained = "net value gained" if run["mode"] == "max_net_value" else "value gained"
+    """What one more unit of each constraint is worth, each with its unit (the run says what
+    a price means in its mode). The total budget is left out where it has no price and does
+    not bind (min_spend: it is no constraint there)."""
     prices = run["shadow_prices"]
     department = {d["id"]: d["name"] for d in run.get("departments", [])}
     rows = []
-    if not spend_mode:
+    if prices["budget"] or "budget" in run.get("binding", []):
         rows.append(
-            {
-                "constraint": "Total budget",
-                "price": prices["budget"],
-                "meaning": f"{gained} per extra 1 {currency} of total budget",
-            }
+            {"constraint": "Total budget", "price": prices["budget"], "unit": prices["unit"]}
         )
     for dept_id, price in prices["departments"].items():
         rows.append(
             {
                 "constraint": f"Cap of {department.get(dept_id, dept_id)}",
                 "price": price,
-                "meaning": (
-                    f"spend saved per extra 1 {currency} of this cap"
-                    if spend_mode
-                    else f"{gained} per extra 1 {currency} of this department's cap"
-                ),
+                "unit": prices["unit"],
             }
         )
     for journey_id, price in prices["floors"].items():
@@ -526,19 +579,17 @@ def shadow_prices(run: Json, journey_names: Mapping[str, str]) -> Any:
             {
                 "constraint": f"Floor of {journey_names.get(journey_id, journey_id)}",
                 "price": price,
-                "meaning": (
-                    "extra spend per +0.01 of this floor"
-                    if spend_mode
-                    else f"{gained.replace('gained', 'lost')} per +0.01 of this floor"
-                ),
+                "unit": prices["floor_unit"],
             }
         )
-    return pd.DataFrame(rows, columns=["constraint", "price", "meaning"])
+    return pd.DataFrame(rows, columns=["constraint", "price", "unit"])
 
 
 def binding_sentences(run: Json, journey_names: Mapping[str, str]) -> list[str]:
-    """The constraints that hold the result back, one sentence each."""
+    """The constraints that hold the result back, one sentence each, prices with their
+    units."""
     currency = run["currency"]
+    prices = run["shadow_prices"]
     departments = {d["id"]: d for d in run.get("departments", [])}
     floors = {j["id"]: j.get("floor") for j in run.get("journeys", [])}
     sentences = []
@@ -547,20 +598,19 @@ def binding_sentences(run: Json, journey_names: Mapping[str, str]) -> list[str]:
         if kind == "budget":
             sentences.append(
                 f"The total budget of {money(run['portfolio']['budget'], currency)} is used up: "
-                f"each extra 1 {currency} would add {run['shadow_prices']['budget']:.2f} "
-                f"{currency} of value."
+                f"its shadow price is {formats.price(prices['budget'], prices['unit'])}."
             )
         elif kind == "department":
             dept = departments.get(ref, {"name": ref, "cap": None, "shadow_price": 0.0})
             sentences.append(
                 f"The cap of {dept['name']} ({money(dept['cap'], currency)}) holds its spend "
-                f"back: each extra 1 {currency} there is worth {dept['shadow_price']:.2f} "
-                f"{currency}."
+                f"back: its shadow price is {formats.price(dept['shadow_price'], prices['unit'])}."
             )
         elif kind == "floor":
             sentences.append(
                 f"The floor of {journey_names.get(ref, ref)} ({quality(floors.get(ref))}) "
-                f"forces spend that would otherwise go where it creates more value."
+                f"forces spend that would otherwise go where it creates more value: its shadow "
+                f"price is {formats.price(prices['floors'].get(ref), prices['floor_unit'])}."
             )
         else:
             sentences.append(name)
@@ -570,7 +620,9 @@ def binding_sentences(run: Json, journey_names: Mapping[str, str]) -> list[str]:
 # =========================================================================== compare
 
 
-def run_label(summary: Json, scenario_names: Mapping[str, str], overrides: Json | None) -> str:
+def run_label(
+    summary: Json, scenario_names: Mapping[str, str], overrides: Json | None, currency: str
+) -> str:
     """How a run is called in lists: its scenario (or what-if) and when it ran."""
     scenario = summary.get("scenario_id")
     if scenario:
@@ -580,7 +632,7 @@ def run_label(summary: Json, scenario_names: Mapping[str, str], overrides: Json 
     if overrides:
         parts = []
         if "budget" in overrides:
-            parts.append(f"budget {money(overrides['budget'])}")
+            parts.append(f"budget {money(overrides['budget'], currency)}")
         if overrides.get("pooled"):
             parts.append("pooled")
         parts += [key for key in overrides if key not in ("budget", "pooled")]
@@ -588,27 +640,61 @@ def run_label(summary: Json, scenario_names: Mapping[str, str], overrides: Json 
     return f"{name} · {when(summary['created_at'])}"
 
 
+def default_pair(listing: Sequence[Json]) -> list[str]:
+    """The two runs Compare shows first (reference first): the newest run and the newest
+    before it with another input (another scenario, other overrides or an edited
+    portfolio), never two runs of the same input; the two newest when all are alike."""
+    newest = listing[0]
+    other = next(
+        (
+            r
+            for r in listing[1:]
+            if (r.get("input_sha256"), r.get("scenario_id"))
+            != (newest.get("input_sha256"), newest.get("scenario_id"))
+        ),
+        listing[1],
+    )
+    return [other["run_id"], newest["run_id"]]
+
+
 def compare_summary(comparison: Json, labels: Sequence[str]) -> Any:
-    """One row per run: value, spend, price of silos..."""
-    rows = [
-        {
-            "run": label,
-            "status": run["status"],
-            "mode": run["mode"],
-            "budget": run["budget"],
-            "value": run["value"],
-            "spend": run["spend"],
-            "unallocated": run["unallocated"],
-            "price_of_silos": run["price_of_silos"],
-        }
-        for label, run in zip(labels, comparison["runs"], strict=True)
-    ]
-    return pd.DataFrame(rows)
+    """One row per run: value, spend, price of silos (money; `price_of_silos_weighted` is
+    the priority-weighted twin) and the changes against the first run. The money figures
+    of all runs share one step (`frame.attrs["step"]`) and a change is the difference of the
+    rounded figures, so the changes shown add up with the figures shown."""
+    runs = comparison["runs"]
+    optimal = [run for run in runs if run["status"] == "optimal"]
+    first = runs[0]
+    step = formats.step_for(
+        *(run[key] for run in optimal for key in ("value", "spend", "price_of_silos_value")),
+        *(run[key] - first[key] for run in optimal[1:] for key in ("value", "spend")),
+    )
+    rows = []
+    for label, run in zip(labels, runs, strict=True):
+        value, spend = formats.rounded(run["value"], step), formats.rounded(run["spend"], step)
+        rows.append(
+            {
+                "run": label,
+                "status": run["status"],
+                "mode": run["mode"],
+                "budget": run["budget"],
+                "value": value,
+                "spend": spend,
+                "value_change": value - formats.rounded(first["value"], step),
+                "spend_change": spend - formats.rounded(first["spend"], step),
+                "unallocated": run["unallocated"],
+                "price_of_silos": formats.rounded(run["price_of_silos_value"], step),
+                "price_of_silos_weighted": run["price_of_silos"],
+            }
+        )
+    frame = pd.DataFrame(rows)
+    frame.attrs["step"] = step
+    return frame
 
 
 def compare_figures(comparison: Json, labels: Sequence[str]) -> Any:
-    """Value, spend and price of silos per run, in long form (for grouped bars)."""
-    figures = {"value": "Value", "spend": "Spend", "price_of_silos": "Price of silos"}
+    """Value, spend and price of silos (money) per run, in long form (for grouped bars)."""
+    figures = {"value": "Value", "spend": "Spend", "price_of_silos_value": "Price of silos"}
     rows = [
         {"run": label, "figure": title, "amount": run[key]}
         for label, run in zip(labels, comparison["runs"], strict=True)

@@ -3,7 +3,7 @@ journey."""
 
 import streamlit as st
 
-from frontend import charts, common, frames
+from frontend import charts, common, edits, frames
 
 portfolio = common.pick_portfolio()
 (scenarios,) = common.load(portfolio, "scenarios")
@@ -26,13 +26,16 @@ scenario_names = frames.names(scenarios)
 with common.api_errors():
     labels = {
         r["run_id"]: frames.run_label(
-            r, scenario_names, None if r["scenario_id"] else common.run_overrides(r["run_id"])
+            r,
+            scenario_names,
+            None if r["scenario_id"] else common.run_overrides(r["run_id"]),
+            currency,
         )
         for r in listing
     }
 wanted = [r for r in st.session_state.get("compare", []) if r in labels]
 if len(wanted) < 2:
-    wanted = [r["run_id"] for r in listing[:2]][::-1]
+    wanted = frames.default_pair(listing)
 st.session_state["compare"] = wanted
 st.session_state["_compare_widget"] = wanted
 
@@ -55,10 +58,21 @@ if len(chosen) < 2:
 
 with st.spinner("Comparing..."), common.api_errors():
     comparison = common.api().compare(portfolio["id"], chosen)
+    for entry in comparison["runs"]:
+        # The price of silos in money; read from the run itself where the comparison lacks it.
+        if "price_of_silos_value" not in entry:
+            entry["price_of_silos_value"] = common.run(entry["run_id"])["price_of_silos_value"]
 names = [labels[r] for r in chosen]
 
 summary = frames.compare_summary(comparison, names)
-reference = summary.iloc[0]
+step = summary.attrs["step"]
+
+
+def amount(figure: float, *, signed: bool = False) -> str:
+    """A figure of the comparison (one step for all runs: the changes add up)."""
+    return common.money(figure, portfolio, signed=signed, step=step)
+
+
 columns = st.columns(len(chosen))
 for column, (_, row) in zip(columns, summary.iterrows(), strict=True):
     with column.container(border=True):
@@ -66,25 +80,35 @@ for column, (_, row) in zip(columns, summary.iterrows(), strict=True):
         if row["status"] != "optimal":
             st.error("Infeasible: see the scenario planner for what conflicts.")
             continue
+        first = row.name == 0
         st.metric(
             "Value",
-            common.money(row["value"], portfolio),
+            amount(row["value"]),
             delta=None
-            if row.name == 0
-            else common.money(row["value"] - reference["value"], portfolio, signed=True),
+            if first
+            else common.change(amount(row["value_change"], signed=True), row["value_change"]),
         )
         st.metric(
             "Spend",
-            common.money(row["spend"], portfolio),
+            amount(row["spend"]),
             delta=None
-            if row.name == 0
-            else common.money(row["spend"] - reference["spend"], portfolio, signed=True),
-            delta_color="inverse",
+            if first
+            else common.change(amount(row["spend_change"], signed=True), row["spend_change"]),
+            # More spend is neither good nor bad in itself: it is the scenario's choice.
+            delta_color="off",
         )
-        st.metric("Price of silos", common.money(row["price_of_silos"], portfolio))
+        st.metric(
+            "Price of silos",
+            amount(row["price_of_silos"]),
+            help="This optimum minus the silo allocation of the same money, in money. "
+            "Priority-weighted it is "
+            f"{common.money(row['price_of_silos_weighted'], portfolio)}.",
+        )
         st.caption(
             f"Budget {common.money(row['budget'], portfolio)}, unallocated "
-            f"{common.money(row['unallocated'], portfolio)}, {row['mode'].replace('_', ' ')}."
+            f"{common.money(row['unallocated'], portfolio)}, "
+            f"{edits.MODES.get(row['mode'], row['mode']).lower()}. Priority-weighted price of "
+            f"silos {common.money(row['price_of_silos_weighted'], portfolio)}."
         )
 
 st.altair_chart(

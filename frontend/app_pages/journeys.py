@@ -3,7 +3,7 @@ journey's P&L; its owner keeps it up to date here."""
 
 import streamlit as st
 
-from frontend import charts, common, edits, frames
+from frontend import charts, common, edits, formats, frames
 from frontend.client import ApiError
 
 portfolio = common.pick_portfolio()
@@ -41,33 +41,44 @@ if result is None:
         "page), so qualities and costs are not shown."
     )
 else:
+    shown = frames.journey_figures(result)
+
+    def amount(figure: float, *, signed: bool = False) -> str:
+        return common.money(figure, portfolio, signed=signed, step=shown["step"])
+
     quality, value, cost, ratio = st.columns(4)
     quality.metric(
         "Experience quality",
-        frames.quality(result["quality"]),
-        delta=f"{result['quality'] - result['current_quality']:+.2f} vs. today",
+        f"{shown['quality']:.2f}",
+        delta=common.change(f"{shown['quality_change']:+.2f} vs. today", shown["quality_change"]),
         border=True,
         help="Weighted average of its touchpoints' qualities, never better than its weakest "
-        "moment of truth; in the optimal allocation of the planned budget.",
+        "moment of truth; in the optimal allocation of the planned budget. Today: "
+        f"{shown['current_quality']:.2f}.",
     )
     value.metric(
         "Value per period",
-        common.money(result["value"], portfolio),
-        delta=common.money(result["value"] - result["current_value"], portfolio, signed=True),
+        amount(shown["value"]),
+        delta=common.change(
+            f"{amount(shown['value_change'], signed=True)} vs. today", shown["value_change"]
+        ),
         border=True,
-        help=f"Worth {common.money(result['max_value'], portfolio)} at perfect experience.",
+        help=f"Worth {common.money(result['max_value'], portfolio)} at perfect experience; "
+        f"today {amount(shown['current_value'])}: {amount(shown['value'])} − "
+        f"{amount(shown['current_value'])} = {amount(shown['value_change'], signed=True)}.",
     )
     cost.metric(
         "Attributed cost",
-        common.money(result["attributed_cost"], portfolio),
+        amount(shown["attributed_cost"]),
         border=True,
         help="Each touchpoint's spend shared among the journeys it serves, in proportion to "
         "their weight times their value.",
     )
     ratio.metric(
         "Value per cost",
-        "–" if result["value_per_cost"] is None else f"{result['value_per_cost']:.1f}",
+        formats.number(shown["value_per_cost"], 1),
         border=True,
+        help=f"{amount(shown['value'])} / {amount(shown['attributed_cost'])}.",
     )
     if result.get("limited_by"):
         held = next(
@@ -104,6 +115,7 @@ else:
 st.dataframe(
     frames.kpi_status(journey),
     hide_index=True,
+    placeholder=formats.MISSING,
     column_config={
         "kpi": "KPI",
         "unit": "Unit",
@@ -123,6 +135,7 @@ else:
     st.dataframe(
         pains,
         hide_index=True,
+        placeholder=formats.MISSING,
         column_config={
             "touchpoint": "Touchpoint",
             "stage": "Stage",
@@ -148,10 +161,11 @@ if result is not None:
                 frames.whole(result["max_value"]),
                 frames.whole(result["value"]),
                 frames.whole(-result["attributed_cost"]),
-                frames.whole(result["value"] - result["attributed_cost"]),
+                frames.whole(result["value"]) - frames.whole(result["attributed_cost"]),
             ],
         },
         hide_index=True,
+        placeholder=formats.MISSING,
         column_config={
             "line": st.column_config.TextColumn(" "),
             currency: st.column_config.NumberColumn(currency, format="localized"),
@@ -180,6 +194,7 @@ if st.button("Reload the latest version (discards unsaved edits)", icon=":materi
 st.caption(f"Editing version {editing['version']} of the journey.")
 
 tag = f"{portfolio['id']}:{journey_id}:{base.etag}"
+touchpoint_names = frames.names(touchpoints)
 link_frame = edits.link_rows(editing)
 kpi_frame, actual_frame = edits.kpi_rows(editing)
 stages = frames.stage_order(editing)
@@ -201,11 +216,13 @@ with st.form(f"journey-form:{tag}"):
         link_frame,
         num_rows="dynamic",
         hide_index=True,
+        placeholder=formats.MISSING,
         key=f"links:{tag}",
         column_config={
             "touchpoint": st.column_config.SelectboxColumn(
                 "Touchpoint",
                 options=[t["id"] for t in touchpoints],
+                format_func=touchpoint_names.__getitem__,
                 required=True,
                 width="medium",
             ),
@@ -228,6 +245,7 @@ with st.form(f"journey-form:{tag}"):
             kpi_frame,
             num_rows="dynamic",
             hide_index=True,
+            placeholder=formats.MISSING,
             key=f"kpis:{tag}",
             column_config={
                 "name": st.column_config.TextColumn("KPI", required=True),
@@ -242,6 +260,7 @@ with st.form(f"journey-form:{tag}"):
             actual_frame,
             num_rows="dynamic",
             hide_index=True,
+            placeholder=formats.MISSING,
             key=f"actuals:{tag}",
             column_config={
                 "kpi": st.column_config.TextColumn("KPI", help="The KPI's name, as on the left."),

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from frontend import charts, common, frames
+from frontend import charts, common, formats, frames
 
 portfolio = common.pick_portfolio()
 personas, journeys = common.load(portfolio, "personas", "journeys")
@@ -26,22 +26,37 @@ if run["status"] != "optimal":
     st.stop()
 
 figures = frames.headline(run)
+step, spend_step = figures["step"], figures["spend_step"]
+
+
+def shown(amount: float, *, signed: bool = False) -> str:
+    """A figure of the headline group (one step, so the differences below add up)."""
+    return common.money(amount, portfolio, signed=signed, step=step)
+
+
+def spent(amount: float) -> str:
+    return common.money(amount, portfolio, step=spend_step)
+
+
+left = figures["unallocated"]
 value, spend, gain, silos = st.columns(4)
 value.metric(
     "Portfolio value",
-    common.money(figures["value"], portfolio),
+    shown(figures["value"]),
     border=True,
     help="Sum of every journey's value per period at the experience quality the optimal "
     "allocation of the planned budget reaches.",
 )
 spend.metric(
     "Spend vs. budget",
-    common.money(figures["spend"], portfolio),
-    delta=f"of {common.money(figures['budget'], portfolio)}; "
+    spent(figures["spend"]),
+    delta=f"of {spent(figures['budget'])}; "
     + (
-        f"{common.money(figures['unallocated'], portfolio)} unallocated"
-        if figures["unallocated"] > 0.5
+        f"{spent(left)} unallocated"
+        if left > 0
         else "all used"
+        if left == 0
+        else f"{spent(-left)} over the budget"
     ),
     delta_color="off",
     delta_arrow="off",
@@ -50,27 +65,35 @@ spend.metric(
 )
 gain.metric(
     "Value vs. current allocation",
-    common.money(figures["gain_vs_current"], portfolio, signed=True),
-    delta=frames.percent(figures["gain_ratio"], signed=True),
+    shown(figures["gain_vs_current"], signed=True),
+    delta=common.change(
+        formats.percent(figures["gain_ratio"], signed=True), figures["gain_ratio"], ratio=True
+    ),
     border=True,
     help=f"Today's allocation ({common.money(figures['current_spend'], portfolio)} as spent "
-    f"now) is worth {common.money(figures['current_value'], portfolio)}; the optimum of the "
-    "planned budget this much more.",
+    f"now) is worth {shown(figures['current_value'])}; the optimum of the planned budget "
+    f"{shown(figures['value'])} − {shown(figures['current_value'])} = "
+    f"{shown(figures['gain_vs_current'], signed=True)}, "
+    f"{formats.percent(figures['gain_ratio'], signed=True)} of today's value.",
 )
 silos.metric(
     "Price of silos",
-    common.money(figures["price_of_silos"], portfolio),
+    shown(figures["price_of_silos"]),
     border=True,
-    help="What the portfolio loses when every department optimizes its own touchpoints with "
-    "its own budget: the optimum of the same budget is worth this much more than the silo "
-    "allocation.",
+    help="What the portfolio loses, in money, when every department optimizes its own "
+    "touchpoints with its own budget: the optimum of the same budget is worth this much more "
+    "than the silo allocation. Priority-weighted (each journey's value times its priority) "
+    f"it is {common.money(figures['price_of_silos_weighted'], portfolio)}.",
 )
 
 st.caption(
     f"**Price of silos**: when every department spends its own budget on its own touchpoints "
     f"for their own quality, blind to the journeys they serve, the portfolio is worth "
-    f"{common.money(figures['silo_value'], portfolio)}; spending the same budget for the "
-    f"journeys makes it worth {common.money(figures['value'], portfolio)}."
+    f"{shown(figures['silo_value'])}; spending the same budget for the journeys makes it "
+    f"worth {shown(figures['value'])}: {shown(figures['value'])} − "
+    f"{shown(figures['silo_value'])} = {shown(figures['price_of_silos'])} lost to silos. "
+    f"Priority-weighted, the price of silos is "
+    f"{common.money(figures['price_of_silos_weighted'], portfolio)}."
 )
 
 bigger = round(portfolio["budget"] * common.WHAT_IF_FACTOR)
@@ -107,6 +130,7 @@ st.subheader("Journeys by value")
 st.dataframe(
     table,
     hide_index=True,
+    placeholder=formats.MISSING,
     column_order=[
         "journey",
         "persona",

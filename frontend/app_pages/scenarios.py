@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from frontend import charts, common, edits, frames
+from frontend import charts, common, edits, formats, frames
 from frontend.client import ApiError
 
 NEW = "__new__"
@@ -92,6 +92,7 @@ with st.expander(
         journey_rows = st.data_editor(
             edits.journey_overrides(scenario, journeys).set_index("id"),
             hide_index=True,
+            placeholder=formats.MISSING,
             num_rows="fixed",
             disabled=["journey", "planned_priority", "planned_floor"],
             key=f"journeys:{tag}",
@@ -108,8 +109,9 @@ with st.expander(
         )
         st.markdown("**Touchpoints**: lock a spend, or exclude (minimum spend only).")
         touchpoint_rows = st.data_editor(
-            edits.touchpoint_overrides(scenario, touchpoints).set_index("id"),
+            edits.touchpoint_overrides(scenario, touchpoints, departments).set_index("id"),
             hide_index=True,
+            placeholder=formats.MISSING,
             num_rows="fixed",
             disabled=["touchpoint", "department", "current_spend"],
             key=f"touchpoints:{tag}",
@@ -129,6 +131,7 @@ with st.expander(
         department_rows = st.data_editor(
             edits.department_overrides(scenario, departments).set_index("id"),
             hide_index=True,
+            placeholder=formats.MISSING,
             num_rows="fixed",
             disabled=["department", "planned_cap"],
             key=f"departments:{tag}",
@@ -202,7 +205,7 @@ if st.button("Run this scenario", type="primary", icon=":material/play_arrow:"):
         st.write(
             f"Solved in {solver['total_seconds']:.2f} s: {solver['variables']} variables, "
             f"{solver['constraints']} constraints, chord approximation within "
-            f"{solver['approximation_gap']:.3%} of the true curves."
+            f"{formats.percent(solver['approximation_gap'], decimals=3)} of the true curves."
         )
         status.update(label=f"Run finished: {created['status']}", state="complete", expanded=False)
     common.created_run()
@@ -237,17 +240,25 @@ if result["status"] != "optimal":
 else:
     plan = common.as_planned(portfolio)
     figures = result["portfolio"]
+    shown = frames.run_figures(result, plan)
+
+    def amount(value: float | None, *, signed: bool = False) -> str:
+        """A figure of the value group (one step, so the differences add up)."""
+        return common.money(value, portfolio, signed=signed, step=shown["step"])
+
     value, spend, silos, unallocated = st.columns(4)
     value.metric(
         "Portfolio value",
-        common.money(figures["value"], portfolio),
-        delta=(
-            f"{common.money(figures['value'] - plan['portfolio']['value'], portfolio, signed=True)}"
-            " vs. plan"
-        )
-        if plan["status"] == "optimal"
-        else None,
+        amount(shown["value"]),
+        delta=None
+        if shown["change"] is None
+        else common.change(f"{amount(shown['change'], signed=True)} vs. plan", shown["change"]),
         border=True,
+        help=None
+        if shown["change"] is None
+        else f"The portfolio as planned is worth {amount(shown['plan_value'])}: "
+        f"{amount(shown['value'])} − {amount(shown['plan_value'])} = "
+        f"{amount(shown['change'], signed=True)}.",
     )
     spend.metric(
         "Spend",
@@ -259,9 +270,12 @@ else:
     )
     silos.metric(
         "Price of silos",
-        common.money(result["price_of_silos"], portfolio),
+        amount(shown["price_of_silos"]),
         border=True,
-        help="This optimum minus what departments reach on their own with the same money.",
+        help="This optimum minus what departments reach on their own with the same money: "
+        f"{amount(shown['value'])} − {amount(shown['silo_value'])} = "
+        f"{amount(shown['price_of_silos'])}. Priority-weighted it is "
+        f"{common.money(shown['price_of_silos_weighted'], portfolio)}.",
     )
     unallocated.metric(
         "Unallocated",
@@ -270,6 +284,7 @@ else:
         help="Budget that would create no value anywhere.",
     )
 
+    price_unit = result["shadow_prices"]["unit"]
     department_tab, touchpoint_tab, price_tab, journey_tab = st.tabs(
         ["Departments", "Touchpoints", "Shadow prices and what binds", "Journeys"]
     )
@@ -285,6 +300,7 @@ else:
         st.dataframe(
             department_frame,
             hide_index=True,
+            placeholder=formats.MISSING,
             column_order=[
                 "department",
                 "current",
@@ -294,15 +310,21 @@ else:
             ],
             column_config={
                 "department": "Department",
-                "current": st.column_config.NumberColumn("Current", format="localized"),
-                "optimal": st.column_config.NumberColumn("Optimal", format="localized"),
-                "change": st.column_config.NumberColumn("Change", format="localized"),
-                "cap": st.column_config.NumberColumn("Cap", format="localized"),
+                "current": st.column_config.NumberColumn(
+                    f"Current ({currency})", format="localized"
+                ),
+                "optimal": st.column_config.NumberColumn(
+                    f"Optimal ({currency})", format="localized"
+                ),
+                "change": st.column_config.NumberColumn(f"Change ({currency})", format="localized"),
+                "cap": st.column_config.NumberColumn(f"Cap ({currency})", format="localized"),
                 "shadow_price": st.column_config.NumberColumn(
-                    f"Worth of 1 {currency} more cap", format="%.2f"
+                    "Shadow price of the cap", format="%.2f", help=price_unit
                 ),
             },
         )
+        if caps_apply:
+            st.caption(f"Shadow prices of the caps in {price_unit}; – where a cap does not apply.")
     with touchpoint_tab:
         allocation = frames.allocation(result)
         st.altair_chart(
@@ -314,6 +336,7 @@ else:
         st.dataframe(
             allocation,
             hide_index=True,
+            placeholder=formats.MISSING,
             column_order=[
                 "touchpoint",
                 "department",
@@ -326,13 +349,18 @@ else:
             column_config={
                 "touchpoint": "Touchpoint",
                 "department": "Department",
-                "current": st.column_config.NumberColumn("Current", format="localized"),
-                "optimal": st.column_config.NumberColumn("Optimal", format="localized"),
-                "change": st.column_config.NumberColumn("Change", format="localized"),
+                "current": st.column_config.NumberColumn(
+                    f"Current ({currency})", format="localized"
+                ),
+                "optimal": st.column_config.NumberColumn(
+                    f"Optimal ({currency})", format="localized"
+                ),
+                "change": st.column_config.NumberColumn(f"Change ({currency})", format="localized"),
                 "quality": st.column_config.NumberColumn("Quality", format="%.2f"),
                 "why": st.column_config.TextColumn("Why", width="large"),
             },
         )
+        st.caption(f"Marginal values and prices under *Why* are in {price_unit}.")
     with price_tab:
         binding = frames.binding_sentences(result, frames.names(journeys))
         if binding:
@@ -342,20 +370,26 @@ else:
         else:
             st.markdown("**Nothing binds**: more money or looser limits would add nothing.")
         prices = frames.shadow_prices(result, frames.names(journeys))
-        st.altair_chart(charts.shadow_price_bars(prices, currency), width="stretch")
+        # One axis, one unit: the chart shows the prices of money (budget, caps); floors are
+        # worth another unit and stay in the table.
+        money_prices = prices[prices["unit"] == price_unit]
+        if not money_prices.empty:
+            st.altair_chart(charts.shadow_price_bars(money_prices, price_unit), width="stretch")
         st.dataframe(
             prices,
             hide_index=True,
+            placeholder=formats.MISSING,
             column_config={
                 "constraint": "Constraint",
                 "price": st.column_config.NumberColumn("Shadow price", format="%.3f"),
-                "meaning": "Meaning",
+                "unit": st.column_config.TextColumn("Unit", width="large"),
             },
         )
     with journey_tab:
         st.dataframe(
             frames.journey_table(journeys, [], result),
             hide_index=True,
+            placeholder=formats.MISSING,
             column_order=[
                 "journey",
                 "quality",
@@ -373,8 +407,10 @@ else:
                 ),
                 "current_quality": st.column_config.NumberColumn("Today", format="%.2f"),
                 "floor": st.column_config.NumberColumn("Floor", format="%.2f"),
-                "value": st.column_config.NumberColumn("Value", format="localized"),
-                "attributed_cost": st.column_config.NumberColumn("Cost", format="localized"),
+                "value": st.column_config.NumberColumn(f"Value ({currency})", format="localized"),
+                "attributed_cost": st.column_config.NumberColumn(
+                    f"Cost ({currency})", format="localized"
+                ),
                 "value_per_cost": st.column_config.NumberColumn("Value/cost", format="%.1f"),
                 "limited_by": "Held back by",
             },

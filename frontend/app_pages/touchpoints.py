@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from frontend import charts, common, frames
+from frontend import charts, common, formats, frames
 
 portfolio = common.pick_portfolio()
 departments, touchpoints, journeys = common.load(
@@ -45,6 +45,7 @@ st.subheader("Current and optimal spend")
 st.dataframe(
     table.sort_values("journeys", ascending=False),
     hide_index=True,
+    placeholder=formats.MISSING,
     column_order=[
         "touchpoint",
         "department",
@@ -74,6 +75,11 @@ st.dataframe(
         "pain_points": st.column_config.NumberColumn("Pain points"),
     },
 )
+if run["status"] == "optimal":
+    st.caption(
+        f"Marginal values and prices under *Why it sits there* are in "
+        f"{run['shadow_prices']['unit']}."
+    )
 
 st.subheader("Response curves")
 st.caption(

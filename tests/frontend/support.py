@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -11,6 +12,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -205,3 +207,41 @@ def chart_rows(at: AppTest, index: int) -> Any:
     proto = at.get("vega_lite_chart")[index].proto
     (dataset,) = proto.datasets
     return convert_arrow_bytes_to_pandas_df(dataset.data.data)
+
+
+# =========================================================================== figures on screen
+# Money as the app shows it in English (`€8.893M`, `-€217K`), parsed back into numbers.
+
+UNITS = {"": Decimal(1), "K": Decimal(10**3), "M": Decimal(10**6), "B": Decimal(10**9)}
+MONEY = r"[+\-]?€\d[\d,]*(?:\.\d+)?[KMB]?"
+MONEY_RE = re.compile(
+    r"(?P<sign>[+\-]?)€(?P<number>\d[\d,]*(?:\.(?P<fraction>\d+))?)(?P<unit>[KMB]?)"
+)
+DIFFERENCE = re.compile(rf"(?P<a>{MONEY}) − (?P<b>{MONEY}) = (?P<c>{MONEY})")
+PERCENT = re.compile(r"(?P<number>[+\-]?\d+(?:\.(?P<fraction>\d+))?)%")
+
+
+def amount(text: str) -> Decimal:
+    """`-€8.893M` -> Decimal('-8893000')."""
+    match = MONEY_RE.fullmatch(text.strip())
+    assert match, f"not money: {text!r}"
+    number = Decimal(match["number"].replace(",", "")) * UNITS[match["unit"]]
+    return -number if match["sign"] == "-" else number
+
+
+def precision(text: str) -> Decimal:
+    """The unit of the last digit shown: `€8.893M` -> 1000."""
+    match = MONEY_RE.fullmatch(text.strip())
+    assert match, f"not money: {text!r}"
+    return UNITS[match["unit"]] * Decimal(1).scaleb(-len(match["fraction"] or ""))
+
+
+def close(text: str, exact: float) -> bool:
+    """Whether a shown figure is `exact` rounded at the precision it shows."""
+    return abs(amount(text) - Decimal(str(exact))) <= precision(text) / 2
+
+
+def near(text: str, exact: float) -> bool:
+    """Whether a figure derived from rounded ones (value minus price: the silo value) is
+    within one unit of its last digit of `exact`."""
+    return abs(amount(text) - Decimal(str(exact))) <= precision(text)

@@ -47,6 +47,8 @@ def _comparison(first: dict[str, Any], second: dict[str, Any]) -> dict[str, Any]
                 "spend": run["portfolio"]["spend"],
                 "unallocated": run["portfolio"]["unallocated"],
                 "price_of_silos": run["price_of_silos"],
+                # The page adds it from the run where the comparison lacks it.
+                "price_of_silos_value": run["price_of_silos_value"],
             }
             for run in (first, second)
         ],
@@ -182,9 +184,11 @@ def test_allocation_bars_put_current_and_optimal_side_by_side(portfolio: dict[st
 
 def test_shadow_price_bars_explain_themselves(portfolio: dict[str, Any]) -> None:
     prices = frames.shadow_prices(portfolio["run"], frames.names(portfolio["journeys"]))
-    spec = charts.shadow_price_bars(prices, "EUR").to_dict()
+    unit = portfolio["run"]["shadow_prices"]["unit"]
+    spec = charts.shadow_price_bars(prices[prices["unit"] == unit], unit).to_dict()
     assert spec["encoding"]["y"]["field"] == "constraint"
-    assert "meaning" in {t["field"] for t in spec["encoding"]["tooltip"]}
+    assert spec["encoding"]["x"]["title"] == f"Shadow price ({unit})"
+    assert "unit" in {t["field"] for t in spec["encoding"]["tooltip"]}
 
 
 def test_compare_charts_keep_the_runs_in_order_and_colour(portfolio: dict[str, Any]) -> None:
@@ -196,6 +200,10 @@ def test_compare_charts_keep_the_runs_in_order_and_colour(portfolio: dict[str, A
     first_colour, second_colour = figures["encoding"]["color"]["scale"]["range"]
     value = next(r for r in _rows(figures) if r["run"] == names[1] and r["figure"] == "Value")
     assert value["amount"] == portfolio["pooled_run"]["portfolio"]["value"]
+    silos = next(
+        r for r in _rows(figures) if r["run"] == names[1] and r["figure"] == "Price of silos"
+    )
+    assert silos["amount"] == portfolio["pooled_run"]["price_of_silos_value"]  # money
 
     deltas = frames.compare_deltas(comparison, names, "touchpoints", "spend")
     spec = charts.delta_bars(deltas, "EUR", "Change in spend (EUR)", names).to_dict()
