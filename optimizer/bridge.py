@@ -41,6 +41,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from optimizer.document import PortfolioDocument, Scenario, document_to_data
 from optimizer.problem import PortfolioProblem, resolve
 from optimizer.result import RunResult
+from optimizer.tables import _grid as grid
 
 BRIDGE_FORMAT: Final = "journeyfolio-bridge/v1"
 
@@ -420,18 +421,20 @@ def assemble(
     total = None
     if both:
         total = (_cents(final.portfolio.value) - _cents(first.portfolio.value)) / 100
-    return Bridge(
-        portfolio_id=finish.problem.portfolio_id,
-        from_=from_end,
-        to=to_end,
-        currency=finish.problem.currency,
-        status="optimal" if both else "infeasible",
-        from_value=from_end.value,
-        to_value=to_end.value,
-        total=total,
-        order=list(order),
-        steps=_steps(states),
-        unchanged=[name for name in order if name not in walked],
+    return Bridge.model_validate(
+        {
+            "portfolio_id": finish.problem.portfolio_id,
+            "from": from_end,
+            "to": to_end,
+            "currency": finish.problem.currency,
+            "status": "optimal" if both else "infeasible",
+            "from_value": from_end.value,
+            "to_value": to_end.value,
+            "total": total,
+            "order": list(order),
+            "steps": _steps(states),
+            "unchanged": [name for name in order if name not in walked],
+        }
     )
 
 
@@ -497,3 +500,67 @@ def pooled_bridge(document: PortfolioDocument, *, percent: float = 10.0, solve: 
     start = End(document, base, "As planned (department budgets)")
     finish = End(document, bigger, f"Pooled, {percent:+g} % budget")
     return assemble(start, finish, states, ["pooling", "budget"])
+
+
+# =========================================================================== for people
+
+
+def _cents_text(x: float | None, *, signed: bool = False) -> str:
+    if x is None:
+        return "-"
+    if signed and round(x, 2) == 0:
+        return "0.00"
+    return f"{x:+,.2f}" if signed else f"{x:,.2f}"
+
+
+def bridge_text(result: Bridge, *, portfolio_name: str | None = None) -> str:
+    """The bridge as a table a person reads: money to the cent, so the total line is the sum
+    of the step lines exactly; what each step changes below the table."""
+    cur = result.currency
+    a, b = result.from_, result.to
+    title = portfolio_name or result.portfolio_id
+    out = [f"{title}: value bridge from '{a.label}' to '{b.label}' (money in {cur})", ""]
+    rows = [[f"from {a.label}", _cents_text(a.value), _cents_text(a.spend), a.status]]
+    notes = []
+    for k, step in enumerate(result.steps, 1):
+        said = list(step.changes)
+        if step.value_per_extra_unit is not None:
+            said.append(f"{step.value_per_extra_unit:.4f} {cur} of value per extra {cur} of budget")
+        if step.includes:
+            carried = ", ".join(LABELS[n].lower() for n in step.includes)
+            said.append(f"the change also carries {carried} (infeasible on its own)")
+        if step.status != "optimal":
+            said.append("infeasible: " + "; ".join(step.conflicts))
+        notes.append(f"  {k}. {step.label}: " + "; ".join(said))
+        rows.append(
+            [
+                f"{k}. {step.label}",
+                _cents_text(step.value_change, signed=True),
+                _cents_text(step.spend_change, signed=True),
+                step.status,
+            ]
+        )
+    rows.append([f"to {b.label}", _cents_text(b.value), _cents_text(b.spend), b.status])
+    out += grid(["", f"value ({cur})", f"spend ({cur})", "re-solve"], rows, {1, 2})
+    out.append("")
+    if result.total is not None:
+        spend_total = None
+        if a.spend is not None and b.spend is not None:
+            spend_total = (_cents(b.spend) - _cents(a.spend)) / 100
+        out.append(
+            f"  Total: {_cents_text(result.total, signed=True)} {cur} of value, "
+            f"{_cents_text(spend_total, signed=True)} {cur} of spend: the sum of the "
+            f"{len(result.steps)} step(s) above."
+        )
+    else:
+        for end in (a, b):
+            if end.status != "optimal":
+                out.append(f"  No total: '{end.label}' is infeasible: " + "; ".join(end.conflicts))
+    out += ["", *notes] if notes else []
+    out.append("")
+    out.append(
+        "  Order: " + ", ".join(LABELS[n].lower() for n in result.order) + "; each step re-solves."
+    )
+    if result.unchanged:
+        out.append("  Unchanged: " + ", ".join(LABELS[n].lower() for n in result.unchanged) + ".")
+    return "\n".join(out) + "\n"
