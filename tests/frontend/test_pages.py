@@ -371,7 +371,10 @@ def test_compare_bridges_the_first_run_to_the_others(app: AppTest, api: Api) -> 
     assert levels[0]["level"] + levels[1]["change"] + levels[2]["change"] == levels[3]["level"]
     caption = frames.bridge_caption(bridge)
     assert caption in [c.value for c in at.caption]
-    assert "+675,429 EUR in total, the sum of the 2 step(s)." in caption
+    # other tests may have edited the portfolio: the figures are the bridge's own
+    total = levels[3]["level"] - levels[0]["level"]
+    assert abs(total - bridge["total"]) <= 1
+    assert f"{total:+,.0f} EUR in total, the sum of the 2 step(s)." in caption
 
 
 def test_compare_without_two_runs_says_what_to_do(app: AppTest, live: LiveApi) -> None:
