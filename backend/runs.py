@@ -25,6 +25,7 @@ from backend import crud
 from backend.errors import Conflict, Invalid, NotFound, RunFailed
 from backend.models import PlanApproval, Portfolio, Run, RunCreate, as_utc
 from backend.security import Caller
+from optimizer.bridge import Bridge, End, bridge, pooled_bridge
 from optimizer.document import (
     DocumentError,
     PortfolioDocument,
@@ -490,3 +491,39 @@ def runs_to_compare(
             f"portfolio '{portfolio.id}' has no run {', '.join(repr(m) for m in missing)}"
         )
     return [rows[run_id] for run_id in ids]
+
+
+# =========================================================================== bridges
+
+
+def run_of_portfolio(*, session: Session, portfolio: Portfolio, run_id: str, name: str) -> Run:
+    """One of the portfolio's runs (404 naming the query parameter when there is none)."""
+    run = session.exec(
+        select(Run).where(Run.portfolio_pk == portfolio.pk, Run.id == run_id)
+    ).first()
+    if run is None:
+        raise NotFound(f"portfolio '{portfolio.id}' has no run '{run_id}' (?{name}=)")
+    return run
+
+
+def bridge_end(run: Run) -> End:
+    """A stored run's input as one end of a bridge (re-solved by the bridge)."""
+    stored = json.loads(run.input_json)
+    document = validate_document(stored["document"], limits=crud.NO_LIMITS)
+    problem = resolve_input(document, stored["scenario"], stored["overrides"])
+    label = stored["scenario"] or "base"
+    if stored["overrides"]:
+        label += " with overrides"
+    return End(document, problem, label, run_id=run.id, stored_value=run.value)
+
+
+def bridge_runs(start: Run, finish: Run, *, time_limit: float) -> Bridge:
+    """The value bridge from one stored run's input to another's."""
+    return bridge(
+        bridge_end(start), bridge_end(finish), solve=lambda p: solve(p, time_limit=time_limit)
+    )
+
+
+def bridge_pooled(document: PortfolioDocument, *, percent: float, time_limit: float) -> Bridge:
+    """A portfolio as planned: department budgets -> pooled -> pooled, `percent` % more."""
+    return pooled_bridge(document, percent=percent, solve=lambda p: solve(p, time_limit=time_limit))

@@ -338,3 +338,50 @@ def delta_bars(frame: Any, currency: str, title: str, runs: Sequence[str]) -> al
     )
     zero = base.mark_rule(color="#555").encode(x=alt.datum(0))
     return alt.layer(bars, zero).properties(height=alt.Step(BAR_STEP * max(len(others), 1)))
+
+
+# =========================================================================== value bridge
+
+BRIDGE_COLORS = {
+    "total": "#4c78a8",
+    "increase": "#54a24b",
+    "decrease": "#e45756",
+    "infeasible": "#9d9d9d",
+}
+
+
+def bridge_waterfall(frame: Any, currency: str) -> alt.LayerChart:
+    """A value bridge as a waterfall: the two ends as bars standing on the frame's `floor`,
+    each step a floating bar from the level before it to its own, labelled with its change
+    (frames.bridge_frame)."""
+    order = list(frame["bar"])
+    floor = float(frame["floor"].min()) if len(frame) else 0.0
+    top = float(frame["top"].max()) if len(frame) else 1.0
+    pad = (top - floor) * 0.08
+    base = alt.Chart(frame).encode(
+        x=alt.X("bar:N").sort(order).title(None).axis(labelAngle=0, labelLimit=160),
+    )
+    bars = base.mark_bar(clip=True).encode(
+        y=alt.Y("low:Q")
+        .title(f"Value ({currency})")
+        .axis(format="~s")
+        .scale(zero=False, domain=[floor, top + pad]),
+        y2=alt.Y2("high:Q"),
+        color=alt.Color("kind:N")
+        .scale(domain=list(BRIDGE_COLORS), range=list(BRIDGE_COLORS.values()))
+        .legend(None),
+        tooltip=[
+            alt.Tooltip("bar:N").title("Step"),
+            alt.Tooltip("change:Q").format("+,.0f").title(f"Value change ({currency})"),
+            alt.Tooltip("level:Q").format(",.0f").title(f"Value after ({currency})"),
+        ],
+    )
+    labels = (
+        base.mark_text(dy=-8)
+        .encode(
+            y=alt.Y("label_at:Q"),
+            text=alt.Text("text:N"),
+        )
+        .transform_calculate(label_at="max(datum.low, datum.high)")
+    )
+    return alt.layer(bars, labels).properties(height=300, title="Value bridge")

@@ -207,6 +207,19 @@ class Api:
             f"/portfolios/{portfolio_id}/compare", "comparing runs", runs=",".join(run_ids)
         )
 
+    def bridge(self, portfolio_id: str, start: str, finish: str) -> dict[str, Any]:
+        """The value bridge from run `start` to run `finish` (journeyfolio-bridge/v1)."""
+        params = {"from": start, "to": finish}
+        return self._get(f"/portfolios/{portfolio_id}/bridge", "bridging two runs", **params)
+
+    def pooled_bridge(self, portfolio_id: str, percent: float = 10.0) -> dict[str, Any]:
+        """Department budgets -> pooled -> pooled with `percent` % more budget."""
+        return self._get(
+            f"/portfolios/{portfolio_id}/bridge/pooled",
+            "bridging to a pooled budget",
+            percent=percent,
+        )
+
     # ------------------------------------------------------------------ writing
 
     def create_run(

@@ -15,8 +15,8 @@ import streamlit as st
 from frontend import formats
 from frontend.client import Api, ApiError
 
-WHAT_IF_FACTOR = 1.10
-"""The budget of the portfolio page's what-if: the pooled budget 10 % bigger."""
+WHAT_IF_PERCENT = 10.0
+"""The portfolio page's what-if: pooled, then the budget this many % bigger."""
 
 
 @st.cache_resource(show_spinner=False, on_release=Api.close)
@@ -82,13 +82,16 @@ def plan_run(portfolio_id: str, version: int) -> dict[str, Any]:
 
 
 @st.cache_data(show_spinner=False, max_entries=128)
-def what_if_run(portfolio_id: str, version: int, budget: float) -> dict[str, Any]:
-    """The portfolio with one pooled budget, `budget` big (the page's what-if)."""
-    return api().create_run(
-        portfolio_id,
-        overrides={"budget": budget, "pooled": True},
-        idempotency_key=f"ui-pooled-{portfolio_id}-v{version}-{budget:.0f}",
-    )
+def pooled_bridge(portfolio_id: str, version: int) -> dict[str, Any]:
+    """Department budgets -> pooled -> pooled and bigger, for the portfolio at this version
+    (the argument is the cache key: one API call, three solves, per version)."""
+    return api().pooled_bridge(portfolio_id, WHAT_IF_PERCENT)
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def bridge(portfolio_id: str, start: str, finish: str) -> dict[str, Any]:
+    """The value bridge between two runs (runs never change: cached for good)."""
+    return api().bridge(portfolio_id, start, finish)
 
 
 def created_run() -> None:

@@ -717,3 +717,171 @@ def compare_deltas(
             if delta is not None:
                 rows.append({"item": item["name"], "run": label, "delta": float(delta)})
     return pd.DataFrame(rows, columns=["item", "run", "delta"])
+
+
+# =========================================================================== value bridge
+
+
+def bridge_levels(bridge: Json) -> list[Json]:
+    """The bridge's states in whole units of money: the start, each step, the end.
+
+    Levels are the values rounded to whole units; a step's change is the difference of its
+    level and the last feasible level before it, so every sentence and label built from them
+    adds up at the precision shown (an infeasible step has no level and no change)."""
+    start = bridge["from"]
+    rows: list[Json] = [
+        {
+            "name": "from",
+            "label": start["label"],
+            "kind": "total",
+            "status": start["status"],
+            "level": _level(bridge["from_value"]),
+            "change": None,
+            "budget_change": None,
+            "conflicts": start.get("conflicts") or [],
+        }
+    ]
+    last = rows[0]["level"]
+    for step in bridge["steps"]:
+        level = _level(step["value"]) if step["status"] == "optimal" else None
+        change = None if level is None or last is None else level - last
+        rows.append(
+            {
+                "name": step["name"],
+                "label": step["label"],
+                "kind": "infeasible"
+                if level is None
+                else ("increase" if (change or 0) >= 0 else "decrease"),
+                "status": step["status"],
+                "level": level,
+                "change": change,
+                "budget_change": None
+                if step.get("budget_change") is None
+                else float(round(step["budget_change"])),
+                "conflicts": step.get("conflicts") or [],
+            }
+        )
+        if level is not None:
+            last = level
+    end = bridge["to"]
+    rows.append(
+        {
+            "name": "to",
+            "label": end["label"],
+            "kind": "total",
+            "status": end["status"],
+            "level": _level(bridge["to_value"]),
+            "change": None,
+            "budget_change": None,
+            "conflicts": end.get("conflicts") or [],
+        }
+    )
+    return rows
+
+
+def _level(value: float | None) -> float | None:
+    return None if value is None else float(round(value))
+
+
+def bridge_frame(bridge: Json, from_label: str, to_label: str) -> Any:
+    """The bridge as waterfall bars: one row per bar, `low`..`high` its extent. The two ends
+    stand on `floor` (a little below the lowest level: the axis does not start at zero)."""
+    rows = bridge_levels(bridge)
+    levels = [r["level"] for r in rows if r["level"] is not None]
+    top, bottom = (max(levels), min(levels)) if levels else (0.0, 0.0)
+    floor = bottom - max((top - bottom) * 0.25, abs(bottom) * 0.02, 1.0)
+    out = []
+    last = rows[0]["level"]
+    for k, row in enumerate(rows):
+        bar = f"{k}. {row['label']}" if 0 < k < len(rows) - 1 else row["label"]
+        if row["name"] == "from":
+            bar = f"From {from_label}"
+        elif row["name"] == "to":
+            bar = f"To {to_label}"
+        if row["kind"] == "total":
+            low, high = floor, row["level"]
+            text = "infeasible" if row["level"] is None else f"{row['level']:,.0f}"
+        elif row["kind"] == "infeasible":
+            low = high = last
+            text = "infeasible"
+        else:
+            low, high = last, row["level"]
+            text = f"{row['change']:+,.0f}" if row["change"] is not None else ""
+        out.append(
+            {
+                "bar": bar,
+                "order": k,
+                "kind": row["kind"],
+                "low": low,
+                "high": high,
+                "change": row["change"],
+                "level": row["level"],
+                "text": text,
+                "floor": floor,
+                "top": top,
+            }
+        )
+        if row["level"] is not None:
+            last = row["level"]
+    columns = ["bar", "order", "kind", "low", "high", "change", "level", "text", "floor", "top"]
+    return pd.DataFrame(out, columns=columns)
+
+
+def pooled_bridge_sentence(bridge: Json) -> str | None:
+    """The Portfolio page's box: what pooling buys, then what the extra money alone buys,
+    in whole units (every difference equals the figures it names); None unless all three
+    states are feasible."""
+    rows = bridge_levels(bridge)
+    if len(rows) != 4 or any(r["level"] is None for r in rows):
+        return None
+    cur = bridge["currency"]
+    start, pooling, money, end = rows
+
+    def whole(x: float) -> str:
+        return f"{x:,.0f} {cur}"
+
+    def signed(x: float) -> str:
+        return f"{x:+,.0f} {cur}" if round(x) else f"0 {cur}"
+
+    extra = money["budget_change"] or 0.0
+    ratio = money["change"] / extra if extra else 0.0
+    budget = bridge["from"]["budget"]
+    return (
+        f"With today's department budgets the portfolio is worth {whole(start['level'])}. "
+        f"**Pooling** the same {whole(budget)} (no department caps): "
+        f"**{signed(pooling['change'])}** of value, worth {whole(pooling['level'])}. "
+        f"**Then {signed(extra)} of budget** in the pool: **{signed(money['change'])}** of "
+        f"value, worth {whole(end['level'])}: {ratio:.2f} {cur} of value per extra {cur}. "
+        f"Together {signed(end['level'] - start['level'])}."
+    )
+
+
+def bridge_caption(bridge: Json) -> str:
+    """Under the waterfall: the total as the sum of the steps (whole units, as the bars say),
+    and what stands in the way where a step or an end is infeasible."""
+    rows = bridge_levels(bridge)
+    cur = bridge["currency"]
+    start, end = rows[0], rows[-1]
+    parts = []
+    if start["level"] is not None and end["level"] is not None:
+        steps = [r["change"] for r in rows[1:-1] if r["change"] is not None]
+        parts.append(
+            f"{start['level']:,.0f} {cur} to {end['level']:,.0f} {cur}: "
+            f"{end['level'] - start['level']:+,.0f} {cur} in total, the sum of the "
+            f"{len(steps)} step(s)."
+            if steps
+            else f"{start['level']:,.0f} {cur} at both ends: no group of settings differs."
+        )
+    for row in rows:
+        if row["status"] != "optimal":
+            why = "; ".join(row.get("conflicts") or []) or "see the run"
+            parts.append(f"{row['label']} is infeasible: {why}.")
+    for row in rows[1:-1]:
+        if row["budget_change"]:
+            if row["change"] is not None:
+                ratio = row["change"] / row["budget_change"]
+                parts.append(
+                    f"Budget {row['budget_change']:+,.0f} {cur}: {row['change']:+,.0f} {cur} of "
+                    f"value, {ratio:.2f} {cur} per extra {cur}."
+                )
+    return " ".join(parts)

@@ -253,6 +253,58 @@ def robustness(
         typer.echo(robustness_table(result, portfolio_name=doc.name))
 
 
+class BridgeFormat(StrEnum):
+    text = "text"
+    json = "json"
+
+
+@app.command()
+def bridge(
+    file: FileArg,
+    start: Annotated[
+        str, typer.Option("--from", help="Scenario id to start from (`base`: no scenario).")
+    ],
+    finish: Annotated[
+        str, typer.Option("--to", help="Scenario id to end at (`base`: no scenario).")
+    ],
+    output: Annotated[
+        BridgeFormat, typer.Option("--format", "-f", help="text for people, or json.")
+    ] = BridgeFormat.text,
+) -> None:
+    """Why two scenarios differ in value: change one group of settings at a time (budget;
+    pooling and caps; priorities; floors; locks and excludes; mode), re-solving each time."""
+    from optimizer.bridge import End
+    from optimizer.bridge import bridge as compute
+    from optimizer.document import DocumentError, load_document
+    from optimizer.problem import resolve
+    from optimizer.solve import SolveError, solve
+
+    try:
+        doc = load_document(file)
+    except DocumentError as error:
+        raise fail([str(p) for p in error.problems]) from None
+    ends = []
+    for option, scenario in (("--from", start), ("--to", finish)):
+        scenario_id = None if scenario == "base" else scenario
+        try:
+            problem = resolve(doc, scenario_id)
+        except DocumentError:
+            known = ", ".join(["base", *(s.id for s in doc.scenarios)])
+            raise fail([f"{option}: unknown scenario '{scenario}' (known: {known})"]) from None
+        ends.append(End(doc, problem, scenario))
+    try:
+        result = compute(ends[0], ends[1], solve=solve)
+    except SolveError as error:
+        raise fail([str(error)], EXIT_ERROR) from None
+    if output is BridgeFormat.json:
+        typer.echo(result.to_json())
+    else:
+        from optimizer.bridge import bridge_text
+
+        typer.echo(bridge_text(result, portfolio_name=doc.name))
+    raise typer.Exit(EXIT_OK if result.status == "optimal" else EXIT_INFEASIBLE)
+
+
 @app.command()
 def generate(
     out: Annotated[Path, typer.Argument(help="File to write (.yaml, .yml or .json).")],

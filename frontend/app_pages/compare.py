@@ -15,7 +15,7 @@ with common.api_errors():
 if len(listing) < 2:
     st.info(
         "Comparing needs at least two runs of this portfolio. Run scenarios in the scenario "
-        "planner (the Portfolio page also runs the plan and a pooled budget 10 % bigger)."
+        "planner (the Portfolio page also runs the plan)."
     )
     st.page_link(
         "app_pages/scenarios.py", label="Open the scenario planner", icon=":material/tune:"
@@ -114,6 +114,21 @@ for column, (_, row) in zip(columns, summary.iterrows(), strict=True):
 st.altair_chart(
     charts.compare_figures(frames.compare_figures(comparison, names), currency), width="stretch"
 )
+
+st.subheader("Why the value differs: a bridge from the first run")
+st.caption(
+    "One group of settings changes at a time, in this order: budget; pooling and department "
+    "caps; priorities; floors; locks and excludes; objective mode; edits to the portfolio. "
+    "Each step is a re-solve; its bar is the value it adds, in money. A step whose re-solve "
+    "is infeasible is marked, and the next feasible step carries its effect."
+)
+bridge_tabs = st.tabs([f"To {name}" for name in names[1:]]) if len(chosen) > 2 else [st]
+for place, other, name in zip(bridge_tabs, chosen[1:], names[1:], strict=True):
+    with st.spinner("Bridging..."), common.api_errors():
+        bridged = common.bridge(portfolio["id"], chosen[0], other)
+    frame = frames.bridge_frame(bridged, names[0], name)
+    place.altair_chart(charts.bridge_waterfall(frame, currency), width="stretch")
+    place.caption(frames.bridge_caption(bridged))
 
 st.subheader("What changes against the first run")
 touchpoint_tab, department_tab, journey_tab = st.tabs(["Touchpoints", "Departments", "Journeys"])

@@ -96,21 +96,16 @@ st.caption(
     f"{common.money(figures['price_of_silos_weighted'], portfolio)}."
 )
 
-bigger = round(portfolio["budget"] * common.WHAT_IF_FACTOR)
-with st.spinner("Optimizing a pooled budget 10 % bigger..."), common.api_errors():
-    what_if = common.what_if_run(portfolio["id"], portfolio["version"], bigger)
-if what_if["status"] == "optimal":
-    extra_value = what_if["portfolio"]["value"] - figures["value"]
-    extra_spend = what_if["portfolio"]["spend"] - figures["spend"]
-    ratio = extra_value / extra_spend if extra_spend > 0.5 else 0.0
+with (
+    st.spinner("Bridging to a pooled budget, then a bigger one..."),
+    common.api_errors(),
+):
+    pooled = common.pooled_bridge(portfolio["id"], portfolio["version"])
+sentence = frames.pooled_bridge_sentence(pooled)
+if sentence is not None:
     st.info(
-        f"**What would a pooled budget 10 % bigger buy?** With "
-        f"{common.money(bigger, portfolio)} in one pool (no department caps) the portfolio "
-        f"would be worth {common.money(what_if['portfolio']['value'], portfolio)}: "
-        f"**{common.money(extra_value, portfolio, signed=True)}** of value for "
-        f"{common.money(extra_spend, portfolio, signed=True)} of spend "
-        f"({ratio:.2f} {currency} of value per extra {currency}). Try other budgets in the "
-        f"scenario planner.",
+        f"**What would pooling, then {common.WHAT_IF_PERCENT:g} % more budget, buy?** "
+        f"{sentence} Each step is a re-solve; try other budgets in the scenario planner.",
         icon=":material/lightbulb:",
     )
     st.page_link(

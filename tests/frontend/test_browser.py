@@ -85,13 +85,13 @@ def test_a_new_user_walks_through_every_page(server: Up, browser: Browser, tmp_p
     page.set_default_timeout(STEP_TIMEOUT_MS)
     expect.set_options(timeout=STEP_TIMEOUT_MS)
 
-    # Portfolio: what the journeys are worth, what the silos cost, what +10 % pooled buys.
+    # Portfolio: what the journeys are worth, what the silos cost, what pooling, then +10 %, buys.
     page.goto(server.app_url)
     expect(page.get_by_role("heading", name="Finanzhaus 2027")).to_be_visible()
     choose(page, "Portfolio", "Sonnenreisen 2027 (2027)")
     expect(page.get_by_role("heading", name="Sonnenreisen 2027")).to_be_visible()
     expect(metric(page, "Price of silos")).to_be_visible()
-    expect(page.get_by_text("What would a pooled budget 10 % bigger buy?")).to_be_visible()
+    expect(page.get_by_text("What would pooling, then 10 % more budget, buy?")).to_be_visible()
     expect(page.get_by_role("heading", name="Journey portfolio")).to_be_visible()
     expect(page.locator("[data-testid='stVegaLiteChart']").first).to_be_visible()
     snapshot(page, shots / "1-portfolio.png")

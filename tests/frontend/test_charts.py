@@ -213,3 +213,106 @@ def test_compare_charts_keep_the_runs_in_order_and_colour(portfolio: dict[str, A
     assert bars["encoding"]["color"]["scale"] == {"domain": [names[1]], "range": [second_colour]}
     assert zero["encoding"]["x"] == {"datum": 0}
     assert {row["run"] for row in _rows(spec)} == {names[1]}
+
+
+# =========================================================================== value bridge
+
+
+def _bridge(steps: list[dict[str, Any]], start: float, end: float | None) -> dict[str, Any]:
+    """A bridge JSON with the parts the frames and charts use."""
+    return {
+        "currency": "EUR",
+        "from": {"label": "a", "status": "optimal", "budget": 100.0, "conflicts": []},
+        "to": {
+            "label": "b",
+            "status": "optimal" if end is not None else "infeasible",
+            "budget": 120.0,
+            "conflicts": [] if end is not None else ["floor 0.80 on journey j needs 3 more"],
+        },
+        "from_value": start,
+        "to_value": end,
+        "steps": steps,
+    }
+
+
+def _step(name: str, value: float | None, **extra: Any) -> dict[str, Any]:
+    return {
+        "name": name,
+        "label": name.title(),
+        "status": "optimal" if value is not None else "infeasible",
+        "value": value,
+        "conflicts": [] if value is not None else ["needs 3 more in the a budget"],
+        **extra,
+    }
+
+
+def test_bridge_waterfall_floats_each_step_from_the_level_before() -> None:
+    bridge = _bridge(
+        [
+            _step("budget", 1300.4, budget_change=20.0),
+            _step("pooling", None),
+            _step("floors", 1200.6),
+        ],
+        1000.0,
+        1200.6,
+    )
+    frame = frames.bridge_frame(bridge, "Plan", "Pooled")
+    spec = charts.bridge_waterfall(frame, "EUR").to_dict()
+    bars, labels = _layers(spec)
+    assert (_mark(bars), _mark(labels)) == ("bar", "text")
+    assert bars["encoding"]["y"]["field"] == "low"
+    assert bars["encoding"]["y2"]["field"] == "high"
+    assert bars["encoding"]["y"]["scale"]["zero"] is False
+    assert bars["encoding"]["x"]["sort"] == [
+        "From Plan",
+        "1. Budget",
+        "2. Pooling",
+        "3. Floors",
+        "To Pooled",
+    ]
+    assert labels["encoding"]["text"]["field"] == "text"
+    rows = _rows(spec)
+    # whole units: 1000 -> 1300 (+300), pooling infeasible (no bar, no change), -99 -> 1201
+    floor = rows[0]["floor"]
+    assert [(r["low"], r["high"], r["text"], r["kind"]) for r in rows] == [
+        (floor, 1000.0, "1,000", "total"),
+        (1000.0, 1300.0, "+300", "increase"),
+        (1300.0, 1300.0, "infeasible", "infeasible"),
+        (1300.0, 1201.0, "-99", "decrease"),
+        (floor, 1201.0, "1,201", "total"),
+    ]
+    assert floor < 1000
+    # the step labels add up to the end's label
+    assert 1000 + 300 - 99 == 1201
+    caption = frames.bridge_caption(bridge)
+    assert "1,000 EUR to 1,201 EUR: +201 EUR in total, the sum of the 2 step(s)." in caption
+    assert "Pooling is infeasible: needs 3 more in the a budget." in caption
+    assert "Budget +20 EUR: +300 EUR of value, 15.00 EUR per extra EUR." in caption
+
+
+def test_bridge_to_an_infeasible_end_says_so() -> None:
+    bridge = _bridge([_step("floors", None)], 1000.0, None)
+    frame = frames.bridge_frame(bridge, "Plan", "Floors")
+    assert list(frame["text"]) == ["1,000", "infeasible", "infeasible"]
+    caption = frames.bridge_caption(bridge)
+    assert "in total" not in caption
+    assert "b is infeasible: floor 0.80 on journey j needs 3 more." in caption
+    charts.bridge_waterfall(frame, "EUR").to_dict()  # still a valid chart
+
+
+def test_pooled_bridge_sentence_adds_up_at_the_precision_shown() -> None:
+    bridge = _bridge(
+        [_step("pooling", 1395.6), _step("budget", 1475.4, budget_change=10.0)], 1000.4, 1475.4
+    )
+    sentence = frames.pooled_bridge_sentence(bridge)
+    assert sentence is not None
+    # levels 1,000 -> 1,396 -> 1,475: +396, then +79 for +10 of budget: 7.90 per unit
+    assert "worth 1,000 EUR" in sentence
+    assert "**+396 EUR** of value, worth 1,396 EUR" in sentence
+    assert (
+        "**Then +10 EUR of budget** in the pool: **+79 EUR** of value, worth 1,475 EUR" in sentence
+    )
+    assert "7.90 EUR of value per extra EUR" in sentence
+    assert "Together +475 EUR." in sentence
+    infeasible = _bridge([_step("pooling", None), _step("budget", 1475.4)], 1000.4, 1475.4)
+    assert frames.pooled_bridge_sentence(infeasible) is None

@@ -77,8 +77,13 @@ def test_portfolio_page_answers_worth_silos_and_bigger_budget(app: AppTest, api:
     assert close(metrics["Value vs. current allocation"], gain)
     assert close(metrics["Price of silos"], run["price_of_silos_value"])
     what_if = at.info[0].value
-    assert "What would a pooled budget 10 % bigger buy?" in what_if
-    assert "€1.98M in one pool" in what_if
+    assert "What would pooling, then 10 % more budget, buy?" in what_if
+    # the box is the pooled bridge: pooling, then the extra money alone
+    bridge = api.pooled_bridge(SONNENREISEN)
+    assert [s["name"] for s in bridge["steps"]] == ["pooling", "budget"]
+    sentence = frames.pooled_bridge_sentence(bridge)
+    assert sentence is not None
+    assert sentence in what_if
     # The journeys worth most, first.
     table = at.dataframe[0].value
     assert list(table["journey"])[0] == "Family books a beach holiday"
@@ -341,9 +346,37 @@ def test_compare_puts_two_to_four_runs_side_by_side(app: AppTest, api: Api) -> N
     at.multiselect[0].set_value([r["run_id"] for r in runs]).run()
     assert not at.exception
     assert len(at.metric) == 9
-    for spec in charts(at)[1:]:
+    for spec in [c for c in charts(at)[1:] if c.get("title") != "Value bridge"]:
         domain = spec["layer"][0]["encoding"]["color"]["scale"]["domain"]
         assert len(domain) == 2  # every run against the first
+
+
+def test_compare_bridges_the_first_run_to_the_others(app: AppTest, api: Api) -> None:
+    first = api.create_run(SONNENREISEN)
+    second = api.create_run(SONNENREISEN, scenario="pooled-plus-10")
+    at = open_page(
+        app, "compare", portfolio=SONNENREISEN, compare=[first["run_id"], second["run_id"]]
+    )
+    assert not at.exception
+    specs = charts(at)
+    (index,) = [k for k, spec in enumerate(specs) if spec.get("title") == "Value bridge"]
+    bridge = api.bridge(SONNENREISEN, first["run_id"], second["run_id"])
+    rows = chart_rows(at, index)
+    assert list(rows["kind"]) == ["total", "increase", "increase", "total"]
+    levels = frames.bridge_levels(bridge)
+    assert list(rows["text"]) == [
+        f"{levels[0]['level']:,.0f}",
+        f"{levels[1]['change']:+,.0f}",
+        f"{levels[2]['change']:+,.0f}",
+        f"{levels[3]['level']:,.0f}",
+    ]
+    assert levels[0]["level"] + levels[1]["change"] + levels[2]["change"] == levels[3]["level"]
+    caption = frames.bridge_caption(bridge)
+    assert caption in [c.value for c in at.caption]
+    # other tests may have edited the portfolio: the figures are the bridge's own
+    total = levels[3]["level"] - levels[0]["level"]
+    assert abs(total - bridge["total"]) <= 1
+    assert f"{total:+,.0f} EUR in total, the sum of the 2 step(s)." in caption
 
 
 def test_compare_without_two_runs_says_what_to_do(app: AppTest, live: LiveApi) -> None:

@@ -198,3 +198,43 @@ def test_validate_accepts_a_good_document(doc_file: Path) -> None:
     proc = cli("validate", str(doc_file))
     assert proc.returncode == 0
     assert "valid (1 touchpoints, 1 journeys, 2 scenarios)" in proc.stdout
+
+
+def test_bridge_json_steps_sum_to_the_total(doc_file: Path) -> None:
+    proc = cli("bridge", str(doc_file), "--from", "base", "--to", "pooled", "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    assert data["format"] == "journeyfolio-bridge/v1"
+    assert data["from"]["scenario_id"] is None
+    assert data["to"]["scenario_id"] == "pooled"
+    # cap 5 -> pooled 10: t linear to 1 at 10, j worth 100: 50 -> 100
+    assert [s["name"] for s in data["steps"]] == ["pooling"]
+    assert data["steps"][0]["value_change"] == pytest.approx(50)
+    assert data["total"] == data["steps"][0]["value_change"]
+    assert data["to_value"] - data["from_value"] == pytest.approx(data["total"])
+
+
+def test_bridge_text_has_a_total_line_equal_to_the_sum(doc_file: Path) -> None:
+    proc = cli("bridge", str(doc_file), "--from", "pooled", "--to", "base")
+    assert proc.returncode == 0, proc.stderr
+    rows = [line.split() for line in proc.stdout.splitlines()]
+    assert ["from", "pooled", "100.00", "10.00", "optimal"] in rows
+    assert ["1.", "Pooling", "and", "department", "caps", "-50.00", "-5.00", "optimal"] in rows
+    assert ["to", "base", "50.00", "5.00", "optimal"] in rows
+    assert "Total: -50.00 EUR of value, -5.00 EUR of spend" in proc.stdout
+
+
+def test_bridge_unknown_scenario_exits_2_naming_it(doc_file: Path) -> None:
+    proc = cli("bridge", str(doc_file), "--from", "base", "--to", "nope")
+    assert proc.returncode == 2
+    assert "--to: unknown scenario 'nope'" in proc.stderr
+    assert proc.stdout == ""
+
+
+def test_bridge_to_an_infeasible_scenario_exits_3_with_the_json(doc_file: Path) -> None:
+    proc = cli("bridge", str(doc_file), "--from", "base", "--to", "needs-more", "-f", "json")
+    assert proc.returncode == 3
+    data = json.loads(proc.stdout)
+    assert data["status"] == "infeasible"
+    assert data["total"] is None
+    assert data["steps"][0]["status"] == "infeasible"

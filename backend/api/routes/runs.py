@@ -30,6 +30,7 @@ from backend.models import (
     RunSummary,
     as_utc,
 )
+from optimizer.bridge import Bridge
 
 router = APIRouter(route_class=JsonRoute, tags=["runs"])
 
@@ -260,3 +261,48 @@ def read_compare(
         session=session, portfolio=portfolio, ids=ids, max_runs=settings.max_compare_runs
     )
     return runs.compare(portfolio=portfolio, runs=chosen)
+
+
+@router.get("/portfolios/{portfolio_id}/bridge", response_model=Bridge)
+def read_bridge(
+    *,
+    session: SessionDep,
+    settings: SettingsDep,
+    _caller: CallerDep,
+    portfolio_id: PortfolioId,
+    start: Annotated[
+        str,
+        Query(alias="from", min_length=1, max_length=64, description="Run id to start from."),
+    ],
+    finish: Annotated[
+        str, Query(alias="to", min_length=1, max_length=64, description="Run id to end at.")
+    ],
+) -> Any:
+    """Value bridge from one run to another: one group of settings at a time (budget; pooling
+    and caps; priorities; floors; locks and excludes; mode; portfolio edits), re-solved; the
+    steps' value changes (money) sum to the total to the cent."""
+    portfolio = crud.get_portfolio(session=session, portfolio_id=portfolio_id)
+    a = runs.run_of_portfolio(session=session, portfolio=portfolio, run_id=start, name="from")
+    b = runs.run_of_portfolio(session=session, portfolio=portfolio, run_id=finish, name="to")
+    session.commit()  # the solves run outside a transaction
+    return runs.bridge_runs(a, b, time_limit=settings.solver_time_limit)
+
+
+@router.get("/portfolios/{portfolio_id}/bridge/pooled", response_model=Bridge)
+def read_pooled_bridge(
+    *,
+    session: SessionDep,
+    settings: SettingsDep,
+    _caller: CallerDep,
+    portfolio_id: PortfolioId,
+    percent: Annotated[
+        float,
+        Query(gt=0, le=100, description="Budget added in the last step, in % of the budget."),
+    ] = 10.0,
+) -> Any:
+    """The portfolio as planned (department budgets) -> pooled at the same budget -> pooled
+    with `percent` % more budget: what pooling buys, and what the extra money alone buys."""
+    portfolio = crud.get_portfolio(session=session, portfolio_id=portfolio_id)
+    document = crud.export_document(session=session, portfolio=portfolio)
+    session.commit()  # the solves run outside a transaction
+    return runs.bridge_pooled(document, percent=percent, time_limit=settings.solver_time_limit)
