@@ -456,7 +456,11 @@ class LiveModel:
         added = [self.built.add_row(terms, sense, rhs) for terms, sense, rhs in rows]
         if added and added[0].id != first:
             raise RuntimeError("PuLP's row numbering no longer matches HiGHS's")
-        starts, index, value, lower, upper = [], [], [], [], []
+        starts: list[int] = []
+        index: list[int] = []
+        value: list[float] = []
+        lower: list[float] = []
+        upper: list[float] = []
         for terms, sense, rhs in rows:
             starts.append(len(index))
             index.extend(self.col(var) for var, _ in terms)

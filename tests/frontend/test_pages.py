@@ -9,7 +9,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from frontend import common
+from frontend import common, frames
 from frontend.client import API_KEY_ENV, API_URL_ENV, Api
 from optimizer.document import document_to_data, load_document
 from tests.frontend.support import (
