@@ -12,6 +12,8 @@ with slack is a conflict; floors whose rows carry a dual in phase 2 are the ones
 missing money is for.
 """
 
+from dataclasses import dataclass
+
 import pulp
 
 from optimizer.model import BuiltModel
@@ -58,12 +60,18 @@ def diagnose(problem: PortfolioProblem, built: BuiltModel, solver: pulp.LpSolver
         prob.setObjective(money_total)
         _solve(prob, solver)
 
-    related_floors = [
-        j
+    # floors that cost money at the margin (their row carries a dual in phase 2), the
+    # dearest first: what +0.01 on each would add to the money missing
+    costs = {
+        j: abs(row.pi or 0.0) * scale * 0.01
         for j, row in blocks.floor.items()
         if abs(row.pi or 0.0) > ZERO and (floor_slack[j].varValue or 0.0) <= ZERO
+    }
+    floors = [
+        Floor(problem.journeys[j].id, problem.journeys[j].name, problem.journeys[j].floor or 0.0, c)
+        for j, c in sorted(costs.items(), key=lambda item: -item[1])
     ]
-    floors = [(problem.journeys[j].id, problem.journeys[j].floor or 0.0) for j in related_floors]
+    cur = problem.currency
 
     conflicts: list[Conflict] = []
     for key, var in money_slack.items():
@@ -76,10 +84,11 @@ def diagnose(problem: PortfolioProblem, built: BuiltModel, solver: pulp.LpSolver
                 _money_conflict(
                     "budget",
                     missing,
-                    f"the total budget of {_money(problem.budget)}",
+                    f"the total budget of {_money(problem.budget)} {cur}",
                     fixed,
                     problem.budget,
                     floors,
+                    cur,
                 )
             )
         else:
@@ -91,10 +100,11 @@ def diagnose(problem: PortfolioProblem, built: BuiltModel, solver: pulp.LpSolver
                 _money_conflict(
                     f"department:{dept.id}",
                     missing,
-                    f"the {dept.id} budget (cap {_money(cap)})",
+                    f"the {dept.name} budget (cap {_money(cap)} {cur})",
                     fixed,
                     cap,
                     floors,
+                    cur,
                 )
             )
     for j, var in floor_slack.items():
@@ -110,14 +120,32 @@ def diagnose(problem: PortfolioProblem, built: BuiltModel, solver: pulp.LpSolver
                 shortfall=short,
                 unit="quality",
                 message=(
-                    f"floor {journey.floor:.2f} on journey {journey.id} is out of reach: at most "
+                    f"the floor {journey.floor:.2f} on '{journey.name}' is out of reach: at most "
                     f"{best:.3f} even with unlimited budget (max spends, locks, excludes and "
                     "critical touchpoints hold it down)"
                 ),
                 related=[],
             )
         )
+    # the real cause first: money that fixed spends alone already exceed, then the largest
+    # shortfalls of money, then floors no money reaches
+    conflicts.sort(
+        key=lambda c: (
+            "min_spend_and_locks" not in c.related,
+            c.unit != "money",
+            -c.shortfall,
+        )
+    )
     return conflicts
+
+
+@dataclass(frozen=True)
+class Floor:
+    id: str
+    name: str
+    floor: float
+    cost: float
+    """Money missing per +0.01 of this floor."""
 
 
 def _money_conflict(
@@ -126,23 +154,33 @@ def _money_conflict(
     what: str,
     fixed: float,
     limit: float,
-    floors: list[tuple[str, float]],
+    floors: list[Floor],
+    cur: str,
 ) -> Conflict:
-    related = [f"floor:{journey}" for journey, _ in floors]
-    if len(floors) == 1:
-        journey, floor = floors[0]
-        message = f"floor {floor:.2f} on journey {journey} needs {_money(missing)} more in {what}"
-    elif floors:
-        names = ", ".join(f"{journey} ({floor:.2f})" for journey, floor in floors)
-        message = f"floors on journeys {names} need {_money(missing)} more in {what}"
-    elif fixed > limit:
-        message = f"locked and minimum spends ({_money(fixed)}) exceed {what} by {_money(missing)}"
-    else:
-        message = f"{what} needs {_money(missing)} more"
+    related = []
+    parts = []
     if fixed > limit:
         related.append("min_spend_and_locks")
-        if floors:
-            message += f" (locked and minimum spends alone are {_money(fixed)})"
+        parts.append(
+            f"locked and minimum spends ({_money(fixed)} {cur}) alone exceed {what} "
+            f"by {_money(fixed - limit)} {cur}"
+        )
+    related += [f"floor:{f.id}" for f in floors]
+    if len(floors) == 1:
+        (f,) = floors
+        parts.append(
+            f"the floor {f.floor:.2f} on '{f.name}' needs {_money(missing)} {cur} more in {what}"
+        )
+    elif floors:
+        names = ", ".join(f"'{f.name}' ({f.floor:.2f})" for f in floors)
+        parts.append(
+            f"the floors on {names} need {_money(missing)} {cur} more in {what}; "
+            f"the dearest, '{floors[0].name}', costs {_money(floors[0].cost)} {cur} "
+            "per +0.01"
+        )
+    elif fixed <= limit:
+        parts.append(f"{what} needs {_money(missing)} {cur} more")
+    message = "; ".join(parts)
     return Conflict(
         constraint=constraint, shortfall=missing, unit="money", message=message, related=related
     )

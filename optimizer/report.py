@@ -182,11 +182,17 @@ def _reason(
     requires: list[int],
 ) -> tuple[str, str]:
     tp = problem.touchpoints[t]
+    cur = problem.currency
     tol = 1e-6 * max(1.0, tp.max_spend)
+    worth = f"{marginal:,.2f} {cur} of priority-weighted value per extra {cur}"
+    against = f"the {price_label}, {price:,.2f}"
     if tp.locked:
-        return "locked", f"locked at {_money(tp.lower)} by the scenario"
+        return "locked", f"locked at {_money(tp.lower)} {cur} by the scenario"
     if tp.excluded:
-        return "excluded", f"excluded by the scenario: held at its minimum {_money(tp.lower)}"
+        return (
+            "excluded",
+            f"excluded by the scenario: held at its minimum {_money(tp.lower)} {cur}",
+        )
     if not relevant:
         return "serves_no_journey", "serves no journey: more money here creates no value"
     q = evaluation.curve_qualities[t]
@@ -198,27 +204,26 @@ def _reason(
         if cap <= q + 1e-9 and (x > tp.lower + tol or cap < q - 1e-9 or marginal <= 1e-12):
             return (
                 "limited_by_dependency",
-                f"its quality is capped at {cap:.2f} by '{problem.touchpoints[capping].id}', "
+                f"its quality is capped at {cap:.2f} by '{problem.touchpoints[capping].name}', "
                 "which it requires: more money here would not show",
             )
     if x >= tp.upper - tol:
         return (
             "at_max_spend",
-            f"at its maximum {_money(tp.upper)}: worth {marginal:.2f} per unit, "
-            f"more than the {price:.2f} {price_label}",
+            f"at its maximum {_money(tp.upper)} {cur}: its marginal value, {worth}, "
+            f"is more than {against}",
         )
     if slope_at(tp.curve, x) <= 0:
         return "saturated", "its curve is flat here: more money buys no quality"
     if x <= tp.lower + tol:
         return (
             "at_min_spend",
-            f"at its minimum {_money(tp.lower)}: worth {marginal:.2f} per unit, "
-            f"less than the {price:.2f} {price_label}",
+            f"at its minimum {_money(tp.lower)} {cur}: its marginal value, {worth}, "
+            f"is less than {against}",
         )
     return (
         "balanced",
-        f"worth {marginal:.2f} per unit at the margin, the {price:.2f} {price_label}: "
-        "money elsewhere buys the same",
+        f"balanced: its marginal value, {worth}, equals {against}; money elsewhere buys the same",
     )
 
 

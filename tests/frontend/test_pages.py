@@ -308,9 +308,10 @@ def test_infeasible_scenario_says_what_conflicts(app: AppTest) -> None:
     assert not at.exception
     assert [s.label for s in at.status] == ["Run finished: infeasible"]
     assert "This scenario cannot be met" in at.error[0].value
-    conflicts = [m for m in values(at.markdown) if m.startswith("- floor")]
+    conflicts = [m for m in values(at.markdown) if m.startswith("- the floor")]
     assert conflicts
-    assert all("journey" in c for c in conflicts)
+    # journeys by name, money with its currency
+    assert all("'Family books a beach holiday'" in c and " EUR " in c for c in conflicts)
 
 
 def test_scenario_settings_are_saved_with_if_match(app: AppTest, api: Api) -> None:

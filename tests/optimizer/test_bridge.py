@@ -179,7 +179,9 @@ def test_an_infeasible_step_is_reported_and_carried_by_the_next() -> None:
     pooling, floors = result.steps
     assert (pooling.name, pooling.status, pooling.value_change) == ("pooling", "infeasible", None)
     assert pooling.conflicts
-    assert pooling.conflicts == ["floor 0.80 on journey j needs 3 more in the a budget (cap 5)"]
+    assert pooling.conflicts == [
+        "the floor 0.80 on 'J' needs 3 EUR more in the A budget (cap 5 EUR)"
+    ]
     assert floors.name == "floors"
     assert floors.includes == ["pooling"]
     assert floors.value_change == pytest.approx(-25, abs=0.01)

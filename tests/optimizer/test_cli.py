@@ -108,7 +108,7 @@ def test_infeasible_exits_3_and_still_prints_the_json(doc_file: Path) -> None:
 def test_infeasible_table_says_what_would_have_to_give(doc_file: Path) -> None:
     proc = cli("optimize", str(doc_file), "--scenario", "needs-more")
     assert proc.returncode == 3
-    assert "floor 0.80 on journey j needs 3 more in the d budget" in proc.stdout
+    assert "the floor 0.80 on 'J' needs 3 EUR more in the D budget (cap 5 EUR)" in proc.stdout
 
 
 def test_table_leads_with_the_headline(doc_file: Path) -> None:
@@ -150,7 +150,7 @@ def test_infeasible_csv_holds_the_conflicts(doc_file: Path) -> None:
     assert [(r["constraint"], r["shortfall"], r["shortfall unit"]) for r in rows] == [
         ("department:d", "3.00", "EUR")
     ]
-    assert "needs 3 more" in rows[0]["message"]
+    assert "needs 3 EUR more" in rows[0]["message"]
 
 
 SONNENREISEN = Path(__file__).resolve().parents[2] / "seeds" / "sonnenreisen-2027.yaml"

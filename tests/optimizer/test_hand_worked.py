@@ -221,7 +221,9 @@ def test_floor_that_needs_money_names_the_department_and_amount() -> None:
     assert [c.constraint for c in result.conflicts] == ["department:d"]
     conflict = result.conflicts[0]
     assert conflict.shortfall == pytest.approx(3, rel=1e-6)
-    assert conflict.message.startswith("floor 0.80 on journey j needs 3 more in the d budget")
+    assert conflict.message.startswith(
+        "the floor 0.80 on 'J' needs 3 EUR more in the D budget (cap 5 EUR)"
+    )
     assert conflict.related == ["floor:j"]
 
 
@@ -253,7 +255,9 @@ def test_locks_above_a_cap_are_a_money_conflict() -> None:
     (conflict,) = result.conflicts
     assert conflict.constraint == "department:d"
     assert conflict.shortfall == pytest.approx(2)
-    assert "locked and minimum spends (7) exceed" in conflict.message
+    assert conflict.message.startswith(
+        "locked and minimum spends (7 EUR) alone exceed the D budget (cap 5 EUR) by 2 EUR"
+    )
 
 
 def test_saturating_curves_split_evenly_within_the_gap() -> None:
