@@ -490,24 +490,48 @@ class LiveModel:
         var.lowBound, var.upBound = low, up
         self.highs.changeColBounds(self.col(var), low, up)
 
-    def tangents(self, t: int, cuts: Sequence[tuple[float, float, float]]) -> list[Row]:
-        """Add tangent rows `(spend, slope, quality)` (money) of touchpoint t's curve."""
+    def tangents(self, cuts: dict[int, list[tuple[float, float, float]]]) -> None:
+        """Add tangent rows `(spend, slope, quality)` (money) to each touchpoint's curve
+        block, all in one call."""
         built = self.built
-        return self.add_rows(
-            [(curve_terms(built, t, slope), LE, q - slope * x) for x, slope, q in cuts]
+        order = [(t, cut) for t, these in cuts.items() for cut in these]
+        rows = self.add_rows(
+            [(curve_terms(built, t, slope), LE, q - slope * x) for t, (x, slope, q) in order]
         )
+        for (t, _), row in zip(order, rows, strict=True):
+            built.blocks.curve[t].append(row)
 
     def outer(
-        self, t: int, cuts: Sequence[tuple[float, float, float]], low: float, up: float
+        self,
+        cuts: dict[int, list[tuple[float, float, float]]],
+        bounds: dict[int, tuple[float, float]],
     ) -> None:
-        """Replace touchpoint t's chords by tangents of its curve (an outer model) and keep
-        its spend within [low, up] (money)."""
+        """Replace each touchpoint's chords by tangents of its curve (an outer model) and
+        keep its spend within its bounds (money)."""
         built = self.built
-        for row in built.blocks.curve[t]:
-            self.set_rhs(row, REDUNDANT)
-        built.blocks.curve[t] = self.tangents(t, cuts)
-        x = built.spend[t]
-        self.set_bounds(x, low / built.scale, up / built.scale)
+        relaxed = [row for t in cuts for row in built.blocks.curve[t]]
+        for row in relaxed:
+            row.changeRHS(REDUNDANT)
+        n = len(relaxed)
+        self.highs.changeRowsBounds(  # type: ignore[attr-defined]  # in highspy, missing from its stubs
+            n,
+            np.array([row.id for row in relaxed], dtype=np.int32),
+            np.full(n, -INF),
+            np.full(n, REDUNDANT),
+        )
+        for t in cuts:
+            built.blocks.curve[t] = []
+        self.tangents(cuts)
+        columns = []
+        for t, (low, up) in bounds.items():
+            x = built.spend[t]
+            x.lowBound, x.upBound = low / built.scale, up / built.scale
+            columns.append((self.col(x), x.lowBound, x.upBound))
+        if columns:
+            index, lows, ups = zip(*columns, strict=True)
+            self.highs.changeColsBounds(
+                len(columns), np.array(index, dtype=np.int32), np.array(lows), np.array(ups)
+            )
 
     def refine_lines(self, t: int, lines: Lines) -> None:
         """Give touchpoint t's saturating curve finer chords (`lines`, whose breakpoints

@@ -40,6 +40,8 @@ optimal spend in the model the prices are read from."""
 CUT_ROUNDS = 12
 CUT_CLOSE = 1e-7
 """A spend this close (share of its range) to a tangent point needs no tangent of its own."""
+PRICE_SETTLED = 1e-5
+"""The cutting planes stop once no price of money or floor moves by more than this share."""
 KINK_STEP = 1e-6
 """Relative step of the one-sided re-solves that find a price's two sides at a kink."""
 
@@ -190,36 +192,46 @@ def true_curve_prices(
     built = live.built
     slopes: dict[int, list[float]] = {}
     points: dict[int, list[float]] = {}
+    cuts: dict[int, list[tuple[float, float, float]]] = {}
+    bounds: dict[int, tuple[float, float]] = {}
     for t, lines in enumerate(built.lines):
         if lines is None or not lines.breakpoints or t not in built.blocks.curve:
             continue
         tp = problem.touchpoints[t]
         x = spends[t]
-        step = max(
-            np.diff(lines.breakpoints).max(initial=0.0), PRICE_RADIUS * (tp.upper - tp.lower)
-        )
+        # the chord the optimum sits on (or next to) sets how far the true optimum may be
+        k = min(max(int(np.searchsorted(lines.breakpoints, x)) - 1, 0), len(lines) - 1)
+        chord = lines.breakpoints[k + 1] - lines.breakpoints[k]
+        step = max(chord, PRICE_RADIUS * (tp.upper - tp.lower))
         points[t] = [p for p in (x - step, x, x + step) if tp.lower <= p <= tp.upper]
-        cuts = [(p, slope_at(tp.curve, p), evaluate(tp.curve, p)) for p in points[t]]
-        slopes[t] = [slope for _, slope, _ in cuts]
-        live.outer(t, cuts, max(tp.lower, x - 2 * step), min(tp.upper, x + 2 * step))
+        cuts[t] = [(p, slope_at(tp.curve, p), evaluate(tp.curve, p)) for p in points[t]]
+        slopes[t] = [slope for _, slope, _ in cuts[t]]
+        bounds[t] = (max(tp.lower, x - 2 * step), min(tp.upper, x + 2 * step))
+    live.outer(cuts, bounds)
     solution = resolve_warm(live, remaining())
+    money = list(money_rows(built).values())
     for _ in range(CUT_ROUNDS):
         if solution is None:
             break
-        added = False
+        new: dict[int, list[tuple[float, float, float]]] = {}
         for t, at in points.items():
             tp = problem.touchpoints[t]
             x = min(max(solution.spends[t], tp.lower), tp.upper)
             if min(abs(x - p) for p in at) <= CUT_CLOSE * max(tp.upper - tp.lower, 1.0):
                 continue
             slope = slope_at(tp.curve, x)
-            built.blocks.curve[t] += live.tangents(t, [(x, slope, evaluate(tp.curve, x))])
+            new[t] = [(x, slope, evaluate(tp.curve, x))]
             at.append(x)
             slopes[t].append(slope)
-            added = True
-        if not added:
+        if not new:
             break
+        live.tangents(new)
+        before = np.array([solution.dual(row) for row in money])
         solution = resolve_warm(live, remaining())
+        if solution is not None and money:
+            after = np.array([solution.dual(row) for row in money])
+            if np.all(np.abs(after - before) <= PRICE_SETTLED * np.maximum(np.abs(after), 1e-9)):
+                break
     if solution is None:
         raise SolveError("the solver lost the optimum of the model the prices are read from")
     return solution, slopes
