@@ -188,7 +188,9 @@ def frontier(
 ) -> None:
     """How value grows with budget: the optimum at each level, and where money stops paying."""
     doc, problem = load_problem(file, scenario, mode, None, pooled)
-    if problem.mode == "min_spend":
+    from optimizer.objective import objective_for
+
+    if not objective_for(problem.mode).budget_binds:
         raise fail(["mode: a frontier needs max_value or max_net_value, not min_spend"])
     if low is not None and high is not None and high < low:
         raise fail([f"--to: {high:g} is below --from {low:g}"])

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from optimizer.curves import CurveTable
+from optimizer.objective import objective_for
 from optimizer.problem import PortfolioProblem
 
 
@@ -160,7 +161,7 @@ def violations(
             what = "excluded, held at min spend" if tp.excluded else "maximum"
             out.append(f"touchpoint {tp.id}: spend {x:,.0f} is above its {what} {tp.upper:,.0f}")
     total = evaluation.spend
-    if problem.mode != "min_spend" and total > problem.budget + money_tol:
+    if objective_for(problem.mode).budget_binds and total > problem.budget + money_tol:
         out.append(f"budget: spend {total:,.0f} exceeds the budget {problem.budget:,.0f}")
     for d, cap in problem.department_caps.items():
         spent = sum(evaluation.spends[t] for t in problem.members[d])

@@ -124,8 +124,11 @@ def frontier(
     """The optimal value at `points` budgets from `low` to `high` (default: the least
     money the scenario needs up to twice its budget, never past what all touchpoints can
     take), the current budget's standing and the knee."""
-    if problem.mode == "min_spend":
-        raise ValueError("a frontier needs mode max_value or max_net_value, not min_spend")
+    if not objective_for(problem.mode).budget_binds:
+        raise ValueError(
+            f"a frontier varies the budget, which mode {problem.mode} does not have: "
+            "use max_value or max_net_value"
+        )
     if points < 1:
         raise ValueError("points must be at least 1")
     started = time.perf_counter()

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict
 
 from optimizer.baselines import current_allocation, silo_allocation
 from optimizer.evaluate import Structure
+from optimizer.objective import objective_for
 from optimizer.problem import PortfolioProblem
 from optimizer.result import RunResult
 
@@ -80,7 +81,9 @@ def robustness(
     allocations: Sequence[list[float]] = (
         optimum,
         silo_allocation(
-            problem.with_budget(sum(optimum)) if problem.mode == "min_spend" else problem
+            problem.with_budget(sum(optimum))
+            if objective_for(problem.mode).silo_gets_optimum_spend
+            else problem
         ),
         current_allocation(problem),
     )
