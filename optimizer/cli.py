@@ -170,6 +170,42 @@ def optimize(
 
 
 @app.command()
+def ask(
+    file: FileArg,
+    journey: Annotated[str, typer.Option(help="The journey whose quality is asked for.")],
+    quality: Annotated[
+        float, typer.Option(help="Target experience quality, 0..1.", show_default=False)
+    ],
+    scenario: ScenarioOpt = None,
+    pooled: PooledOpt = None,
+    output: FormatOpt = OutputFormat.table,
+) -> None:
+    """What one journey at a target quality costs the portfolio: at the same budget, and in
+    extra money that keeps the portfolio's current optimal value."""
+    doc, problem = load_problem(file, scenario, None, None, pooled)
+    if journey not in {j.id for j in problem.journeys}:
+        known = ", ".join(j.id for j in problem.journeys)
+        raise fail([f"--journey: unknown journey '{journey}' (known: {known})"])
+    if not 0.0 <= quality <= 1.0:
+        raise fail([f"--quality: {quality:g} is outside 0..1"])
+
+    from optimizer.ask import ask as price
+    from optimizer.solve import SolveError
+
+    try:
+        result = price(problem, journey, quality)
+    except (SolveError, ValueError) as error:
+        raise fail([str(error)], EXIT_ERROR) from None
+    if output is OutputFormat.json:
+        typer.echo(result.model_dump_json(indent=2))
+    else:
+        from optimizer.tables import ask_table
+
+        typer.echo(ask_table(result))
+    raise typer.Exit(EXIT_OK if result.reason is None else EXIT_INFEASIBLE)
+
+
+@app.command()
 def frontier(
     file: FileArg,
     scenario: ScenarioOpt = None,

@@ -29,6 +29,7 @@ Constraints
     (4) floor_j         E_j >= f_j
     (5) budget          sum_t x_t <= B                          (not in min_spend mode)
     (6) department_d    sum_{t in d} x_t <= c_d                 (unless pooled)
+    (7) value_floor     sum_j p_j v_j E_j >= W                  (a kept weighted value)
 
 Objective (in money / S)
     max_value       max sum_j p_j v_j E_j - eps sum_t x_t
@@ -115,6 +116,8 @@ class Blocks:
     """(5) the total budget."""
     department: dict[int, Row] = field(default_factory=dict)
     """(6) department caps."""
+    value_floor: Row | None = None
+    """(7) sum_j p_j v_j E_j >= W (only when the problem keeps a weighted value)."""
 
 
 @dataclass
@@ -381,6 +384,15 @@ def define_budgets(built: BuiltModel, problem: PortfolioProblem) -> None:
             continue
         terms = [(built.spend[t], 1.0) for t in members]
         built.blocks.department[d] = built.add_row(terms, LE, cap / scale, f"department_{d}")
+    if problem.value_floor is not None:
+        terms = [
+            (built.experience[j], journey.priority * journey.value / scale)
+            for j, journey in enumerate(problem.journeys)
+            if journey.priority * journey.value > 0
+        ]
+        built.blocks.value_floor = built.add_row(
+            terms, GE, problem.value_floor / scale, "value_floor"
+        )
 
 
 def objective_terms(

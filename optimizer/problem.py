@@ -97,6 +97,9 @@ class PortfolioProblem:
     """Dependencies as (t, u): touchpoint t requires touchpoint u."""
     members: tuple[tuple[int, ...], ...] = field(init=False)
     """Touchpoint positions of each department."""
+    value_floor: float | None = None
+    """Priority-weighted value the allocation must keep (a journey owner's ask priced
+    without lowering the portfolio's optimum); None: no such constraint."""
     cache: dict[str, object] = field(default_factory=dict, compare=False, repr=False)
     """Derived structure (numpy tables) shared by copies that differ in budget or mode."""
 

@@ -10,6 +10,7 @@ from optimizer.objective import OBJECTIVES
 from optimizer.result import RunResult
 
 if TYPE_CHECKING:
+    from optimizer.ask import AskResult
     from optimizer.frontier import FrontierResult
     from optimizer.robustness import RobustnessResult
 
@@ -321,4 +322,54 @@ def robustness_table(result: "RobustnessResult", *, portfolio_name: str | None =
         f"of samples and the current one in {result.optimum_beats_current * 100:.1f} % "
         f"(values in {cur}, priority-weighted).",
     ]
+    return "\n".join(out) + "\n"
+
+
+def ask_table(result: "AskResult") -> str:
+    """A journey owner's ask for people: both prices in money, then what moves."""
+    cur = result.currency
+    b = result.base
+    out = [
+        f"{result.journey_name} ({result.journey}) at quality {result.target:.2f} "
+        f"(today's optimum: {b.quality:.3f})",
+        f"Portfolio today: value {money(b.value)} {cur}, spend {money(b.spend)} {cur}",
+        "",
+    ]
+    same = result.same_budget
+    if same is not None:
+        out.append(
+            f"At the same budget: the portfolio's value changes by {signed(same.value_change)} "
+            f"{cur} ({money(b.value)} -> {money(same.value)} {cur})"
+        )
+        for loser in same.losers:
+            out.append(f"  loses most: {loser.name}  {signed(loser.value_change)} {cur}")
+        for helped in same.helped:
+            out.append(f"  gains too:  {helped.name}  {signed(helped.value_change)} {cur}")
+    else:
+        out.append("At the same budget: not reachable")
+    extra = result.extra_budget
+    if extra is not None:
+        out.append(
+            f"With more money: it takes {money(extra.extra)} {cur} more "
+            f"({money(b.spend)} -> {money(extra.spend)} {cur}), the portfolio's value kept"
+        )
+    else:
+        out.append("With more money: not reachable")
+    if result.reason:
+        out.append(f"Why: {result.reason}")
+    if result.highest_reachable is not None:
+        out.append(f"Highest reachable quality: {result.highest_reachable:.3f}")
+    if result.changes:
+        out += ["", "Touchpoints that move (shared ones first)"]
+        rows = [
+            [
+                c.name,
+                "shared" if c.shared else "own",
+                "-" if c.same_budget is None else signed(c.same_budget),
+                "-" if c.extra_budget is None else signed(c.extra_budget),
+            ]
+            for c in result.changes
+        ]
+        header = ["touchpoint", "", f"same budget ({cur})", f"more money ({cur})"]
+        out += _grid(header, rows, {2, 3})
     return "\n".join(out) + "\n"
