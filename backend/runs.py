@@ -25,6 +25,7 @@ from backend import crud
 from backend.errors import Conflict, Invalid, NotFound, RunFailed
 from backend.models import PlanApproval, Portfolio, Run, RunCreate, as_utc
 from backend.security import Caller
+from optimizer.ask import AskResult, ask
 from optimizer.bridge import Bridge, End, bridge, pooled_bridge
 from optimizer.document import (
     DocumentError,
@@ -527,3 +528,40 @@ def bridge_runs(start: Run, finish: Run, *, time_limit: float) -> Bridge:
 def bridge_pooled(document: PortfolioDocument, *, percent: float, time_limit: float) -> Bridge:
     """A portfolio as planned: department budgets -> pooled -> pooled, `percent` % more."""
     return pooled_bridge(document, percent=percent, solve=lambda p: solve(p, time_limit=time_limit))
+
+
+# =========================================================================== asks
+
+
+def price_ask(
+    document: PortfolioDocument,
+    *,
+    scenario_id: str | None,
+    journey: str,
+    quality: float,
+    time_limit: float,
+) -> AskResult:
+    """What one journey at a target quality costs the portfolio as it is now (422 naming
+    the query parameter for an unknown scenario or journey)."""
+    try:
+        problem = resolve(document, scenario_id)
+    except DocumentError as error:
+        raise Invalid(
+            "the scenario does not fit the portfolio", problems=error.problems, location="query"
+        ) from None
+    if journey not in {j.id for j in problem.journeys}:
+        raise Invalid(
+            "the ask names no journey of the portfolio",
+            problems=[Problem("journey", f"unknown journey '{journey}'")],
+            location="query",
+        )
+    try:
+        return ask(problem, journey, quality, time_limit=time_limit)
+    except SolveError as error:
+        raise RunFailed(f"the ask could not be priced: {error}") from None
+    except ValueError as error:
+        raise Invalid(
+            "the ask cannot be priced",
+            problems=[Problem("scenario", str(error))],
+            location="query",
+        ) from None

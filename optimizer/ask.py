@@ -24,6 +24,8 @@ from optimizer.result import RunResult, SolveError
 from optimizer.solve import solve
 
 LOSERS = 5
+REACHED = 1e-6
+"""A journey this close to its target quality has reached it."""
 MOVED = 1e-6
 """Relative change below which a spend or a quality counts as unchanged."""
 
@@ -64,7 +66,7 @@ class ExtraBudget(Part):
     spend: float
     """Least total spend that reaches the target and keeps the current optimal weighted value."""
     extra: float
-    """spend - the current optimum's spend."""
+    """spend - the current optimum's spend (never negative)."""
     helped: list[JourneyChange]
 
 
@@ -131,8 +133,12 @@ def _reason(run: RunResult) -> str:
     return "; ".join(c.message for c in run.conflicts) or f"the run is {run.status}"
 
 
-def ask(problem: PortfolioProblem, journey_id: str, target: float) -> AskResult:
+def ask(
+    problem: PortfolioProblem, journey_id: str, target: float, *, time_limit: float | None = None
+) -> AskResult:
     """Price bringing `journey_id` to quality `target` in `problem` (a resolved scenario).
+
+    `time_limit` applies to each of the three runs.
 
     Raises
     ------
@@ -146,7 +152,7 @@ def ask(problem: PortfolioProblem, journey_id: str, target: float) -> AskResult:
     if not 0.0 <= target <= 1.0:
         raise ValueError(f"the target quality {target:g} is outside [0, 1]")
     j = ids.index(journey_id)
-    base = solve(problem)
+    base = solve(problem, time_limit=time_limit)
     if base.status != "optimal":
         raise ValueError(f"the scenario itself cannot be met: {_reason(base)}")
     p = base.portfolio
@@ -159,7 +165,7 @@ def ask(problem: PortfolioProblem, journey_id: str, target: float) -> AskResult:
     reasons: list[str] = []
     highest: float | None = None
 
-    same = solve(with_floor(problem, j, target))
+    same = solve(with_floor(problem, j, target), time_limit=time_limit)
     same_budget = None
     if same.status == "optimal":
         moved = _journey_changes(base, same, journey_id)
@@ -179,17 +185,26 @@ def ask(problem: PortfolioProblem, journey_id: str, target: float) -> AskResult:
             if conflict.constraint == f"floor:{journey_id}" and conflict.unit == "quality":
                 highest = target - conflict.shortfall
 
-    kept = replace(with_floor(problem, j, target), mode="min_spend", value_floor=p.weighted_value)
+    # today's optimum is known to within its certified gap: keep it to that precision, so
+    # that the chords' own shortfall is not priced as money the ask needs
+    keep = p.weighted_value * (1.0 - base.solver.approximation_gap)
+    kept = replace(with_floor(problem, j, target), mode="min_spend", value_floor=keep)
     extra_budget = None
     more: RunResult | None = None
-    try:
-        more = solve(kept)
-    except SolveError as error:
-        reasons.append(f"with more money: {error}")
+    if figures.quality >= target - REACHED:
+        more = base  # already there: no money moves
+    else:
+        try:
+            more = solve(kept, time_limit=time_limit)
+        except SolveError as error:
+            reasons.append(f"with more money: {error}")
     if more is not None and more.status == "optimal":
+        # within the optimum's certified gap the least spend may come out a little below
+        # today's: then the ask costs no extra money
+        extra = max(0.0, more.portfolio.spend - p.spend)
         extra_budget = ExtraBudget(
-            spend=more.portfolio.spend,
-            extra=more.portfolio.spend - p.spend,
+            spend=p.spend + extra,
+            extra=extra,
             helped=sorted(
                 (c for c in _journey_changes(base, more, journey_id) if c.value_change > 0),
                 key=lambda c: -c.value_change,

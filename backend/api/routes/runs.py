@@ -30,6 +30,7 @@ from backend.models import (
     RunSummary,
     as_utc,
 )
+from optimizer.ask import AskResult
 from optimizer.bridge import Bridge
 
 router = APIRouter(route_class=JsonRoute, tags=["runs"])
@@ -306,3 +307,31 @@ def read_pooled_bridge(
     document = crud.export_document(session=session, portfolio=portfolio)
     session.commit()  # the solves run outside a transaction
     return runs.bridge_pooled(document, percent=percent, time_limit=settings.solver_time_limit)
+
+
+@router.get("/portfolios/{portfolio_id}/ask", response_model=AskResult)
+def read_ask(
+    *,
+    session: SessionDep,
+    settings: SettingsDep,
+    _caller: CallerDep,
+    portfolio_id: PortfolioId,
+    journey: Annotated[str, Query(min_length=1, max_length=64, description="The journey asking.")],
+    quality: Annotated[float, Query(ge=0, le=1, description="Target experience quality.")],
+    scenario: Annotated[
+        str | None,
+        Query(min_length=1, max_length=64, description="Scenario to price against."),
+    ] = None,
+) -> Any:
+    """The price of a journey owner's ask: the value the portfolio gives up at the same
+    budget, and the extra money that reaches the target keeping today's optimal value."""
+    portfolio = crud.get_portfolio(session=session, portfolio_id=portfolio_id)
+    document = crud.export_document(session=session, portfolio=portfolio)
+    session.commit()  # the solves run outside a transaction
+    return runs.price_ask(
+        document,
+        scenario_id=scenario,
+        journey=journey,
+        quality=quality,
+        time_limit=settings.solver_time_limit,
+    )
