@@ -220,6 +220,15 @@ class Api:
             percent=percent,
         )
 
+    def ask(self, portfolio_id: str, journey: str, quality: float) -> dict[str, Any]:
+        """The price of bringing `journey` to `quality` (journeyfolio-ask/v1)."""
+        return self._get(
+            f"/portfolios/{portfolio_id}/ask",
+            "pricing the ask",
+            journey=journey,
+            quality=quality,
+        )
+
     # ------------------------------------------------------------------ writing
 
     def create_run(

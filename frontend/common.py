@@ -74,6 +74,12 @@ def export(run_id: str, kind: str) -> bytes:
     return api().export(run_id, kind)
 
 
+@st.cache_data(show_spinner=False, max_entries=64)
+def ask(portfolio_id: str, version: int, journey: str, quality: float) -> dict[str, Any]:
+    """The price of a journey's ask on the portfolio at this version."""
+    return api().ask(portfolio_id, journey, quality)
+
+
 @st.cache_data(show_spinner=False, max_entries=128)
 def plan_run(portfolio_id: str, version: int) -> dict[str, Any]:
     """The optimum of the portfolio as planned, at this version. The Idempotency-Key makes

@@ -173,6 +173,104 @@ if result is not None:
     )
     chart.altair_chart(charts.journey_costs(costs, currency), width="stretch")
 
+# =========================================================================== the owner's ask
+
+st.subheader("What would it take?")
+if result is None:
+    st.caption("Pricing an ask needs an optimal plan (see the Portfolio page).")
+else:
+    today = round(result["quality"], 2)
+    st.caption(
+        f"Bring this journey to a higher quality than the plan's {today:.2f}, priced against "
+        "the whole portfolio: what the other journeys give up at the same budget, and the "
+        "money it takes without lowering the portfolio's optimal value."
+    )
+    target = st.slider(
+        "Target quality",
+        min_value=0.0,
+        max_value=1.0,
+        value=min(1.0, round(today + 0.05, 2)),
+        step=0.01,
+        key=f"ask-{journey_id}",
+    )
+    if st.button("Price this ask", key=f"price-{journey_id}"):
+        try:
+            priced = common.ask(portfolio["id"], portfolio["version"], journey_id, target)
+        except ApiError as error:
+            st.error(error.message)
+            st.stop()
+        same, extra = priced["same_budget"], priced["extra_budget"]
+        base_value = frames.whole(priced["base"]["value"])
+        first, second = st.columns(2)
+        if same is not None:
+            after = frames.whole(same["value"])
+            first.metric(
+                "At the same budget",
+                common.money(after - base_value, portfolio, signed=True),
+                border=True,
+                help=f"The portfolio's value (money): {common.money(base_value, portfolio)} "
+                f"today, {common.money(after, portfolio)} with this journey at {target:.2f}: "
+                f"{common.money(after, portfolio)} − {common.money(base_value, portfolio)} = "
+                f"{common.money(after - base_value, portfolio, signed=True)}.",
+            )
+        else:
+            first.metric("At the same budget", "not reachable", border=True)
+        if extra is not None:
+            spend_before = frames.whole(priced["base"]["spend"])
+            spend_after = frames.whole(extra["spend"])
+            first_line = common.money(spend_after - spend_before, portfolio)
+            second.metric(
+                "With more money",
+                f"{first_line} more",
+                border=True,
+                help=f"Least total spend that reaches {target:.2f} and keeps the portfolio's "
+                f"value: {common.money(spend_after, portfolio)} against "
+                f"{common.money(spend_before, portfolio)} today.",
+            )
+        else:
+            second.metric("With more money", "not reachable", border=True)
+        if priced["reason"]:
+            st.warning(priced["reason"])
+        if priced["highest_reachable"] is not None:
+            st.caption(
+                f"The highest quality this journey can reach: {priced['highest_reachable']:.2f}."
+            )
+        if same is not None and same["losers"]:
+            losses = [
+                f"{loser['name']} ({common.money(loser['value_change'], portfolio, signed=True)})"
+                for loser in same["losers"]
+            ]
+            st.markdown("Loses most at the same budget: " + ", ".join(losses))
+        if priced["changes"]:
+            st.dataframe(
+                {
+                    "touchpoint": [c["name"] for c in priced["changes"]],
+                    "shared": ["shared" if c["shared"] else "own" for c in priced["changes"]],
+                    "same budget": [
+                        None if c["same_budget"] is None else frames.whole(c["same_budget"])
+                        for c in priced["changes"]
+                    ],
+                    "more money": [
+                        None if c["extra_budget"] is None else frames.whole(c["extra_budget"])
+                        for c in priced["changes"]
+                    ],
+                },
+                hide_index=True,
+                placeholder=formats.MISSING,
+                column_config={
+                    "touchpoint": st.column_config.TextColumn("Touchpoint", width="large"),
+                    "shared": st.column_config.TextColumn(
+                        "Serves", help="shared: other journeys depend on it too"
+                    ),
+                    "same budget": st.column_config.NumberColumn(
+                        f"Spend change, same budget ({currency})", format="localized"
+                    ),
+                    "more money": st.column_config.NumberColumn(
+                        f"Spend change, more money ({currency})", format="localized"
+                    ),
+                },
+            )
+
 # =========================================================================== the owner's edit
 
 st.subheader("Edit this journey")

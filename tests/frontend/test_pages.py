@@ -120,6 +120,7 @@ def test_journey_page_shows_the_product(app: AppTest, api: Api) -> None:
         "KPIs against targets",
         "Pain points and feedback",
         "Journey P&L",
+        "What would it take?",
         "Edit this journey",
     ]
     result = next(j for j in plan_of(api, SONNENREISEN)["journeys"] if j["id"] == "family-beach")
@@ -137,6 +138,28 @@ def test_journey_page_shows_the_product(app: AppTest, api: Api) -> None:
     pains = at.dataframe[1].value
     assert "Waiting time over 10 minutes in July and August" in set(pains["text"])
     assert len(at.data_editor) == 3  # links, KPIs, actuals
+
+
+def test_owner_prices_an_ask_on_the_journey_page(app: AppTest, api: Api) -> None:
+    at = open_page(app, "journeys", portfolio=SONNENREISEN, journey="family-beach")
+    at.slider(key="ask-family-beach").set_value(0.7).run()
+    button(at, "Price this ask").click().run()
+    assert not at.exception
+    priced = api.ask(SONNENREISEN, "family-beach", 0.7)
+    assert priced["same_budget"] is not None
+    assert priced["extra_budget"] is not None
+    metrics = {m.label: m.value for m in at.metric}
+    # the page's figures are the API's, in money
+    base_value = round(priced["base"]["value"])
+    assert close(metrics["At the same budget"], round(priced["same_budget"]["value"]) - base_value)
+    assert metrics["With more money"].endswith(" more")
+    extra = round(priced["extra_budget"]["spend"]) - round(priced["base"]["spend"])
+    assert close(metrics["With more money"].removesuffix(" more"), extra)
+    (table,) = [d.value for d in at.dataframe if "shared" in d.value.columns]
+    assert list(table["touchpoint"]) == [c["name"] for c in priced["changes"]]
+    losers = [m for m in values(at.markdown) if m.startswith("Loses most")]
+    assert losers
+    assert priced["same_budget"]["losers"][0]["name"] in losers[0]
 
 
 def _editor_tag(at: AppTest, journey_id: str) -> str:
