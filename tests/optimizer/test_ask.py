@@ -137,36 +137,21 @@ def test_command_line_prints_both_prices(tmp_path: Path) -> None:
     path = tmp_path / "doc.json"
     path.write_text(json.dumps(two_journeys()))
     exe = str(Path(sys.executable).with_name("journeyfolio"))
-    proc = subprocess.run(
-        [exe, "ask", str(path), "--journey", "jb", "--quality", "0.25", "--format", "json"],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+
+    def ask_cli(journey: str, quality: str, *more: str) -> subprocess.CompletedProcess[str]:
+        args = [exe, "ask", str(path), "--journey", journey, "--quality", quality, *more]
+        return subprocess.run(args, capture_output=True, text=True, check=False)
+
+    proc = ask_cli("jb", "0.25", "--format", "json")
     assert proc.returncode == 0, proc.stderr
     data = json.loads(proc.stdout)
     assert math.isclose(data["extra_budget"]["extra"], 2.5, rel_tol=1e-6)
     assert math.isclose(data["same_budget"]["value_change"], -25, rel_tol=1e-6)
-    text = subprocess.run(
-        [exe, "ask", str(path), "--journey", "jb", "--quality", "0.25"],
-        capture_output=True,
-        text=True,
-        check=False,
-    ).stdout
+    text = ask_cli("jb", "0.25").stdout
     assert "it takes 2 EUR more" in text or "it takes 3 EUR more" in text
-    bad = subprocess.run(
-        [exe, "ask", str(path), "--journey", "nope", "--quality", "0.25"],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    bad = ask_cli("nope", "0.25")
     assert bad.returncode == 2
     assert "--journey: unknown journey 'nope'" in bad.stderr
-    far = subprocess.run(
-        [exe, "ask", str(path), "--journey", "jb", "--quality", "0.9"],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    far = ask_cli("jb", "0.9")
     assert far.returncode == 3
     assert "Highest reachable quality: 0.500" in far.stdout
