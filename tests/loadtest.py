@@ -23,14 +23,12 @@ import contextlib
 import os
 import random
 import socket
-import statistics
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import httpx2
 from sqlmodel import Session
@@ -219,7 +217,9 @@ async def burst(
     out = Figures(f"burst {concurrency} in flight")
     async with _client(url, key, concurrency, timeout) as client:
         start = time.perf_counter()
-        tasks = [_one(client, _kind(rng), random.Random(rng.random()), out) for _ in range(concurrency)]
+        tasks = [
+            _one(client, _kind(rng), random.Random(rng.random()), out) for _ in range(concurrency)
+        ]
         await asyncio.wait_for(asyncio.gather(*tasks), timeout=timeout * 3)
         out.seconds = time.perf_counter() - start
     return out
