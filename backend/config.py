@@ -18,8 +18,13 @@ class Settings(BaseSettings):
     database_url: str = "sqlite:///var/journeyfolio.db"
     """SQLite file by default (WAL, foreign keys on); PostgreSQL in production
     (`postgresql+psycopg://user@host/db`)."""
-    sqlite_busy_timeout: float = Field(default=30.0, gt=0)
-    """Seconds a SQLite writer waits for the lock before giving up."""
+    sqlite_busy_timeout: float = Field(default=10.0, gt=0)
+    """Seconds a SQLite writer waits for the lock before giving up (then 503, Retry-After)."""
+    db_pool_size: int = Field(default=16, ge=1, le=1000)
+    """Database connections of the server, and as many worker threads: a request's thread
+    always finds a connection."""
+    db_pool_timeout: float = Field(default=10.0, gt=0)
+    """Seconds a request waits for a database connection before 503 with Retry-After."""
 
     max_request_bytes: int = Field(default=32 * 1024 * 1024, gt=0)
     """Largest request body accepted (413 above)."""

@@ -1,10 +1,17 @@
 """The database: engine and sessions.
 
-SQLite (the default) runs in WAL mode with foreign keys on, and every transaction starts
-with ``BEGIN IMMEDIATE``: writers take the lock before they read, so a write never works on a
-snapshot another writer has already replaced (the "no lost update" rule holds without retry
-loops). PostgreSQL serializes writers per portfolio with ``SELECT ... FOR UPDATE`` instead
-(see crud.lock_portfolio).
+SQLite (the default) runs in WAL mode with foreign keys on and a `busy_timeout`. A transaction
+that may write starts with ``BEGIN IMMEDIATE``: writers take the lock before they read, so a
+write never works on a snapshot another writer has already replaced (the "no lost update" rule
+holds without retry loops), and they take turns. A request that only reads (GET, HEAD) starts
+with a plain ``BEGIN``: in WAL mode it reads its snapshot and never waits for a writer.
+PostgreSQL serializes writers per portfolio with ``SELECT ... FOR UPDATE`` instead (see
+crud.get_portfolio).
+
+The pool has a fixed size and a bounded wait: a request that cannot get a connection in
+`pool_timeout` seconds gets 503 with Retry-After (api/errors.py), never waits forever. The
+server runs as many worker threads as there are connections (main.py), and a request holds a
+connection only while one of its threads works on the database (`get_session`, `get_caller`).
 """
 
 import contextlib
@@ -22,11 +29,32 @@ def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
-def make_engine(url: str, *, busy_timeout: float = 30.0, echo: bool = False) -> Engine:
-    """An engine for `url`; SQLite files get their directory, WAL and foreign keys."""
+READS_ONLY = "journeyfolio_reads_only"
+"""Execution option of a connection whose transactions only read (SQLite: plain BEGIN)."""
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def make_engine(
+    url: str,
+    *,
+    busy_timeout: float = 10.0,
+    pool_size: int = 5,
+    pool_timeout: float = 10.0,
+    echo: bool = False,
+) -> Engine:
+    """An engine for `url`; SQLite files get their directory, WAL and foreign keys.
+
+    `pool_size` connections at most (no overflow); waiting for one is bounded by
+    `pool_timeout` seconds (sqlalchemy.exc.TimeoutError after that)."""
     parsed = make_url(url)
+    pool: dict[str, Any] = {
+        "pool_size": pool_size,
+        "max_overflow": 0,
+        "pool_timeout": pool_timeout,
+    }
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(url, echo=echo, pool_pre_ping=True)
+        return create_engine(url, echo=echo, pool_pre_ping=True, **pool)
 
     database = parsed.database or ""
     memory = database in ("", ":memory:") or database.startswith("file::memory:")
@@ -34,6 +62,7 @@ def make_engine(url: str, *, busy_timeout: float = 30.0, echo: bool = False) -> 
         url,
         echo=echo,
         connect_args={"check_same_thread": False, "timeout": busy_timeout},
+        **({} if memory else pool),
     )
 
     @event.listens_for(engine, "do_connect")
@@ -53,16 +82,25 @@ def make_engine(url: str, *, busy_timeout: float = 30.0, echo: bool = False) -> 
             cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        reads_only = connection.get_execution_options().get(READS_ONLY, False)
+        connection.exec_driver_sql("BEGIN" if reads_only else "BEGIN IMMEDIATE")
 
     return engine
 
 
+def session_for(engine: Engine, method: str) -> Session:
+    """A session for a request with this HTTP method: reads only for GET and HEAD."""
+    bind = engine.execution_options(**{READS_ONLY: True}) if method in SAFE_METHODS else engine
+    return Session(bind, expire_on_commit=False)
+
+
 def get_session(request: Request) -> Iterator[Session]:
-    """One session per request, on the application's engine."""
-    with Session(request.app.state.engine, expire_on_commit=False) as session:
+    """One session per request, on the application's engine. It takes a connection at its
+    first statement and gives it back at each commit (and at the end of the request)."""
+    with session_for(request.app.state.engine, request.method) as session:
         yield session

@@ -4,11 +4,14 @@
 The workbook adds a Summary sheet; each sheet gets number formats (money `#,##0.00`,
 qualities `0.000`), a bold frozen header row, a filter on it, a bold totals row and column
 widths that fit. Text cells are neutralised against formulas (`optimizer.sheets.safe_cell`)
-and stored as plain strings, never as formulas. File names say what a file is:
+and stored as plain strings, never as formulas; characters XLSX cannot hold (control
+characters, lone surrogates of text stored before the API refused them) become U+FFFD, so
+stored text never fails an export. File names say what a file is:
 `<portfolio>_<scenario or base>_run-<number>_<created date>.<csv|xlsx>`.
 """
 
 import io
+import re
 from datetime import UTC, datetime
 
 from openpyxl import Workbook
@@ -55,10 +58,22 @@ def _shown(value: object, kind: Kind) -> str:
     return str(value)
 
 
+_NOT_IN_XLSX = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+"""What XML 1.0 (and so openpyxl) cannot hold: control characters but tab and line breaks,
+lone surrogates, the two non-characters."""
+
+
+def xlsx_text(text: str) -> str:
+    """`text` with every character XLSX cannot hold replaced by U+FFFD."""
+    return _NOT_IN_XLSX.sub("\ufffd", text)
+
+
 def _cell_value(value: object) -> object:
     if isinstance(value, datetime):
         # Excel has no time zones: the moment in UTC, to the second (the unit says UTC).
         return value.astimezone(UTC).replace(tzinfo=None, microsecond=0)
+    if isinstance(value, str):
+        return safe_cell(xlsx_text(value))
     return safe_cell(value)
 
 
@@ -98,7 +113,7 @@ def to_xlsx(result: RunResult, stored: Stored) -> bytes:
     write_sheet(first, summary_of(result, stored))
     for table in run_sheets(result):
         write_sheet(book.create_sheet(), table)
-    book.properties.title = f"{result.portfolio_id} run {stored.number}"
+    book.properties.title = xlsx_text(f"{result.portfolio_id} run {stored.number}")
     book.properties.creator = "Journeyfolio"
     out = io.BytesIO()
     book.save(out)

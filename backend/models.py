@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 import sqlalchemy as sa
-from pydantic import BaseModel, ConfigDict
+from pydantic import AfterValidator, BaseModel, ConfigDict
 from pydantic import Field as PydanticField
 from sqlmodel import JSON, Field, Relationship, SQLModel
 
@@ -617,8 +617,8 @@ def Nullable() -> Any:  # noqa: N802 - reads like a default value
 class PortfolioUpdate(Strict):
     name: doc.Text = None  # type: ignore[assignment]
     currency: Annotated[str, PydanticField(pattern=r"^[A-Z]{3}$")] = None  # type: ignore[assignment]
-    period: str = None  # type: ignore[assignment]
-    description: str | None = Nullable()
+    period: doc.Period = None  # type: ignore[assignment]
+    description: doc.Description | None = Nullable()
     budget: doc.Money = None  # type: ignore[assignment]
 
 
@@ -652,7 +652,7 @@ class DepartmentCreate(doc.Department):
 class DepartmentUpdate(Strict):
     name: doc.Text = None  # type: ignore[assignment]
     budget: doc.Money | None = Nullable()
-    description: str | None = Nullable()
+    description: doc.Description | None = Nullable()
 
 
 class DepartmentPublic(doc.Department):
@@ -666,7 +666,7 @@ class PersonaCreate(doc.Persona):
 
 class PersonaUpdate(Strict):
     name: doc.Text = None  # type: ignore[assignment]
-    description: str | None = Nullable()
+    description: doc.Description | None = Nullable()
     customers: Annotated[int, PydanticField(ge=0)] | None = Nullable()
     value_per_customer: doc.Money | None = Nullable()
 
@@ -683,14 +683,16 @@ class TouchpointCreate(doc.Touchpoint):
 class TouchpointUpdate(Strict):
     name: doc.Text = None  # type: ignore[assignment]
     department: doc.Slug = None  # type: ignore[assignment]
-    channel: Annotated[str, PydanticField(min_length=1, max_length=100)] = None  # type: ignore[assignment]
+    channel: doc.Channel = None  # type: ignore[assignment]
     current_spend: doc.Money = None  # type: ignore[assignment]
     min_spend: doc.Money = None  # type: ignore[assignment]
     max_spend: doc.Money = None  # type: ignore[assignment]
     curve: doc.Curve = None  # type: ignore[assignment]
-    description: str | None = Nullable()
-    pain_points: list[doc.PainPoint] = None  # type: ignore[assignment]
-    feedback: list[doc.FeedbackNote] = None  # type: ignore[assignment]
+    description: doc.Description | None = Nullable()
+    pain_points: Annotated[list[doc.PainPoint], PydanticField(max_length=doc.MAX_PAIN_POINTS)] = (
+        None  # type: ignore[assignment]
+    )
+    feedback: Annotated[list[doc.FeedbackNote], PydanticField(max_length=doc.MAX_FEEDBACK)] = None  # type: ignore[assignment]
 
 
 class TouchpointPublic(doc.Touchpoint):
@@ -719,15 +721,15 @@ class JourneyCreate(doc.Journey):
 class JourneyUpdate(Strict):
     name: doc.Text = None  # type: ignore[assignment]
     persona: doc.Slug = None  # type: ignore[assignment]
-    owner: str | None = Nullable()
+    owner: doc.Label | None = Nullable()
     lifecycle: doc.Lifecycle = None  # type: ignore[assignment]
     value: doc.Money = None  # type: ignore[assignment]
     priority: doc.Priority = None  # type: ignore[assignment]
     floor: doc.Quality | None = Nullable()
-    description: str | None = Nullable()
-    stages: list[doc.Text] = None  # type: ignore[assignment]
+    description: doc.Description | None = Nullable()
+    stages: Annotated[list[doc.Text], PydanticField(max_length=doc.MAX_STAGES)] = None  # type: ignore[assignment]
     touchpoints: Annotated[list[doc.JourneyLink], PydanticField(min_length=1)] = None  # type: ignore[assignment]
-    kpis: list[doc.Kpi] = None  # type: ignore[assignment]
+    kpis: Annotated[list[doc.Kpi], PydanticField(max_length=doc.MAX_KPIS)] = None  # type: ignore[assignment]
 
 
 class JourneyPublic(doc.Journey):
@@ -740,7 +742,7 @@ class LinkCreate(doc.JourneyLink):
 
 
 class LinkUpdate(Strict):
-    stage: str | None = Nullable()
+    stage: doc.Label | None = Nullable()
     weight: doc.Weight = None  # type: ignore[assignment]
     critical: bool = None  # type: ignore[assignment]
     emotion: Annotated[float, PydanticField(ge=-2, le=2)] | None = Nullable()
@@ -758,7 +760,7 @@ class ScenarioCreate(doc.Scenario):
 
 class ScenarioUpdate(Strict):
     name: doc.Text = None  # type: ignore[assignment]
-    description: str | None = Nullable()
+    description: doc.Description | None = Nullable()
     budget: doc.Money | None = Nullable()
     pooled: bool = None  # type: ignore[assignment]
     mode: doc.Mode = None  # type: ignore[assignment]
@@ -830,7 +832,9 @@ class RunInput(Out):
 
 
 class ApproveRequest(Strict):
-    note: Annotated[str, PydanticField(max_length=2000)] | None = None
+    note: (
+        Annotated[str, PydanticField(max_length=doc.NOTE_MAX), AfterValidator(doc.free_text)] | None
+    ) = None
 
 
 class PlanTouchpoint(Out):

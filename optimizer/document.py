@@ -10,6 +10,7 @@ scenario overrides) checked afterwards. Every problem is reported with its path
 import datetime
 import json
 import math
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -101,7 +102,73 @@ Money = Annotated[float, Field(ge=0, le=MAX_MONEY), AfterValidator(_finite)]
 Quality = Annotated[float, Field(ge=0, le=1), AfterValidator(_finite)]
 Weight = Annotated[float, Field(gt=0, le=1e9), AfterValidator(_finite)]
 Priority = Annotated[float, Field(ge=0, le=1e6), AfterValidator(_finite)]
-Text = Annotated[str, Field(min_length=1, max_length=500)]
+# Text: the one definition of what a string may hold, used by the document and the API.
+# Every string is valid Unicode (no lone surrogate, which no encoding can store) and has a
+# maximum length; a name or label is one line without control characters, free text
+# (descriptions, notes) may also hold line breaks and tabs. Lists of free-form items have a
+# maximum count. Errors name the field (by its path) and the limit.
+
+NAME_MAX = 500
+"""Names: of the portfolio and its entities, KPIs, stages; a pain point."""
+LABEL_MAX = 200
+"""Short labels: units, owners, sources, stages of a link, periods."""
+NOTE_MAX = 2_000
+"""Notes: a feedback note, the note of an approval."""
+DESCRIPTION_MAX = 10_000
+"""Descriptions of the portfolio and its entities."""
+MAX_PAIN_POINTS = 100
+MAX_FEEDBACK = 1_000
+MAX_KPIS = 100
+MAX_ACTUALS = 1_000
+MAX_STAGES = 100
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_CONTROL_IN_FREE_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+"""Free text keeps tab, line feed and carriage return (a Windows line break)."""
+
+
+def _unicode(value: str) -> None:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as error:
+        code = ord(value[error.start])
+        raise ValueError(
+            f"is not valid Unicode: a lone surrogate (U+{code:04X}) at character {error.start}"
+        ) from None
+
+
+def one_line(value: str) -> str:
+    """A name or label: valid Unicode, no control character (no line break either)."""
+    _unicode(value)
+    found = _CONTROL.search(value)
+    if found:
+        raise ValueError(
+            f"contains the control character U+{ord(found.group()):04X} at character "
+            f"{found.start()}: names and labels are one line without control characters"
+        )
+    return value
+
+
+def free_text(value: str) -> str:
+    """Free text: valid Unicode, no control character but line breaks and tabs."""
+    _unicode(value)
+    found = _CONTROL_IN_FREE_TEXT.search(value)
+    if found:
+        raise ValueError(
+            f"contains the control character U+{ord(found.group()):04X} at character "
+            f"{found.start()}: only line breaks and tabs are allowed in text"
+        )
+    return value
+
+
+Text = Annotated[str, Field(min_length=1, max_length=NAME_MAX), AfterValidator(one_line)]
+Label = Annotated[str, Field(max_length=LABEL_MAX), AfterValidator(one_line)]
+Note = Annotated[str, Field(min_length=1, max_length=NOTE_MAX), AfterValidator(free_text)]
+Description = Annotated[str, Field(max_length=DESCRIPTION_MAX), AfterValidator(free_text)]
+Period = Annotated[
+    str, BeforeValidator(_period), Field(max_length=LABEL_MAX), AfterValidator(one_line)
+]
+Channel = Annotated[str, Field(min_length=1, max_length=100), AfterValidator(one_line)]
 
 
 class Strict(BaseModel):
@@ -190,13 +257,13 @@ class Department(Strict):
     id: Slug
     name: Text
     budget: Money | None = None
-    description: str | None = None
+    description: Description | None = None
 
 
 class Persona(Strict):
     id: Slug
     name: Text
-    description: str | None = None
+    description: Description | None = None
     customers: Annotated[int, BeforeValidator(_whole), Field(ge=0, le=2**63 - 1)] | None = None
     value_per_customer: Money | None = None
 
@@ -207,23 +274,23 @@ class PainPoint(Strict):
 
 
 class FeedbackNote(Strict):
-    text: Text
-    source: str | None = None
-    date: Annotated[str, BeforeValidator(_period)] | None = None
+    text: Note
+    source: Label | None = None
+    date: Period | None = None
 
 
 class Touchpoint(Strict):
     id: Slug
     name: Text
     department: Slug
-    channel: Annotated[str, Field(min_length=1, max_length=100)]
+    channel: Channel
     current_spend: Money
     min_spend: Money = 0.0
     max_spend: Money
     curve: Curve
-    description: str | None = None
-    pain_points: list[PainPoint] = []
-    feedback: list[FeedbackNote] = []
+    description: Description | None = None
+    pain_points: Annotated[list[PainPoint], Field(max_length=MAX_PAIN_POINTS)] = []
+    feedback: Annotated[list[FeedbackNote], Field(max_length=MAX_FEEDBACK)] = []
 
     @model_validator(mode="after")
     def _spend_range(self) -> "Touchpoint":
@@ -239,44 +306,44 @@ class Dependency(Strict):
 
 class JourneyLink(Strict):
     touchpoint: Slug
-    stage: str | None = None
+    stage: Label | None = None
     weight: Weight = 1.0
     critical: bool = False
     emotion: Annotated[float, Field(ge=-2, le=2)] | None = None
 
 
 class KpiActual(Strict):
-    period: Annotated[str, BeforeValidator(_period)]
+    period: Period
     value: Number
 
 
 class Kpi(Strict):
     name: Text
-    unit: str = ""
+    unit: Label = ""
     target: Number | None = None
     higher_is_better: bool = True
-    actuals: list[KpiActual] = []
+    actuals: Annotated[list[KpiActual], Field(max_length=MAX_ACTUALS)] = []
 
 
 class Journey(Strict):
     id: Slug
     name: Text
     persona: Slug
-    owner: str | None = None
+    owner: Label | None = None
     lifecycle: Lifecycle = "active"
     value: Money
     priority: Priority = 1.0
     floor: Quality | None = None
-    description: str | None = None
-    stages: list[Text] = []
+    description: Description | None = None
+    stages: Annotated[list[Text], Field(max_length=MAX_STAGES)] = []
     touchpoints: Annotated[list[JourneyLink], Field(min_length=1)]
-    kpis: list[Kpi] = []
+    kpis: Annotated[list[Kpi], Field(max_length=MAX_KPIS)] = []
 
 
 class Scenario(Strict):
     id: Slug
     name: Text
-    description: str | None = None
+    description: Description | None = None
     budget: Money | None = None
     pooled: bool = False
     mode: Mode = "max_value"
@@ -292,8 +359,8 @@ class PortfolioDocument(Strict):
     id: Slug
     name: Text
     currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] = "EUR"
-    period: Annotated[str, BeforeValidator(_period)] = ""
-    description: str | None = None
+    period: Period = ""
+    description: Description | None = None
     budget: Money
     departments: list[Department] = []
     personas: list[Persona] = []

@@ -28,9 +28,12 @@ def get_caller(
     _credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Caller:
     # The raw header, so a malformed one gets a precise message.
-    return security.authenticate(
+    caller = security.authenticate(
         session=session, authorization=request.headers.get("authorization")
     )
+    # End the transaction: the connection goes back to the pool until the route's own work.
+    session.commit()
+    return caller
 
 
 def requires(role: Role):  # type: ignore[no-untyped-def]

@@ -16,8 +16,10 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from backend.errors import DomainError
 from optimizer.document import DocumentError, format_path
@@ -59,12 +61,13 @@ def problem_response(
     errors: Iterable[ProblemItem] = (),
     headers: Mapping[str, str] | None = None,
     title: str | None = None,
+    instance: str | None = None,
 ) -> JSONResponse:
     body = Problem(
         title=title or TITLES.get(status) or HTTPStatus(status).phrase,
         status=status,
         detail=detail,
-        instance=request.url.path if request is not None else None,
+        instance=request.url.path if request is not None else instance,
         errors=list(errors),
     )
     return JSONResponse(
@@ -207,7 +210,49 @@ def install(app: FastAPI) -> None:
             headers={"Retry-After": "5"},
         )
 
-    @app.exception_handler(Exception)
-    async def _unexpected(request: Request, error: Exception) -> JSONResponse:
-        log.exception("unexpected error on %s %s", request.method, request.url.path)
-        return problem_response(request, 500, "an unexpected error happened; it has been logged")
+    @app.exception_handler(PoolTimeout)
+    async def _pool(request: Request, error: PoolTimeout) -> JSONResponse:
+        log.warning("no database connection for %s %s: %s", request.method, request.url.path, error)
+        return problem_response(
+            request,
+            503,
+            "the server is busy (no database connection free); retry in a moment",
+            headers={"Retry-After": "2"},
+        )
+
+
+class Unexpected:
+    """Pure ASGI middleware: an exception no handler took becomes a 500 problem (logged).
+
+    It answers and ends there, where Starlette's own last-resort handler answers and then
+    re-raises, which makes uvicorn close the connection: the client's next request on the same
+    keep-alive connection would fail too."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def watch(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watch)
+        except Exception:
+            log.exception("unexpected error on %s %s", scope.get("method"), scope.get("path"))
+            if started:
+                raise  # half an answer is out: only closing the connection can tell the client
+            response = problem_response(
+                None,
+                500,
+                "an unexpected error happened; it has been logged",
+                instance=scope.get("path"),
+            )
+            await response(scope, receive, send)

@@ -24,6 +24,8 @@ _DESCRIPTIONS = {
 
 def _codes(path: str, method: str, operation: dict[str, Any]) -> list[int]:
     if path.endswith("/health"):
+        return []
+    if path.endswith("/ready"):
         return [503]
     codes = [401, 404, 422, 503]
     has_body = "requestBody" in operation

@@ -5,75 +5,183 @@
   an integer field (a persona's `customers`) would refuse. Integral numbers are read as
   Python ints: a float field accepts an int, a fraction stays a float (and is refused where
   an integer is needed), and a string is never a number.
-- Text with a NUL character cannot be stored by PostgreSQL (and is never meant): it is
-  refused with 422 naming where it is, in the body, the query or the path, before any work.
+- Text with a NUL character cannot be stored by PostgreSQL (and is never meant), and a lone
+  surrogate (`"\\ud800"`) cannot be encoded at all: both are refused with 422 naming where
+  they are, in the body, the query or the path, before any work. (The field rules of text,
+  lengths and control characters, are in optimizer.document: `Text`, `Description`...)
+- A body that is not JSON gets 400 saying why: not UTF-8 (with the byte), a syntax error
+  (with the character), nested deeper than `MAX_DEPTH`, a number out of range, a key twice
+  in one object (with the key; JSON parsers disagree on which one wins, so none does).
 """
 
 import json
+import math
 from collections.abc import Callable, Coroutine, Iterator
 from typing import Any
 
 from fastapi import Request, Response
 from fastapi.routing import APIRoute
 
-from backend.errors import Invalid
+from backend.errors import BadRequest, Invalid
 from optimizer.document import Problem, format_path
 
 _EXACT = 2**53
 """Beyond this a float no longer holds every integer exactly."""
 NUL = "\x00"
+MAX_DEPTH = 64
+"""Arrays and objects inside each other, at most (a portfolio document needs 6)."""
+MAX_DIGITS = 308
+"""Digits of an integer, at most: beyond that it is no double (1e308) either."""
+
+
+class BadJson(ValueError):
+    """The body is JSON text, but not one this API reads; says why."""
 
 
 def number(text: str) -> int | float:
     value = float(text)
+    if not math.isfinite(value):
+        raise BadJson(f"the number {_short(text)} is out of range (at most about 1e308)")
     if value.is_integer() and abs(value) < _EXACT:
         return int(value)
     return value
 
 
-def nul_paths(value: Any, path: tuple[str | int, ...] = ()) -> Iterator[str]:
-    """Where in parsed JSON a text (or a key) holds a NUL character."""
-    if isinstance(value, str):
-        if NUL in value:
-            yield format_path(path)
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            if NUL in key:
-                yield format_path((*path, key.replace(NUL, "\\u0000")))
-            yield from nul_paths(item, (*path, key))
-    elif isinstance(value, list):
-        for i, item in enumerate(value):
-            yield from nul_paths(item, (*path, i))
+def integer(text: str) -> int:
+    if len(text.lstrip("-")) > MAX_DIGITS:
+        raise BadJson(
+            f"the number {_short(text)} ({len(text.lstrip('-'))} digits) is out of range "
+            f"(at most {MAX_DIGITS} digits)"
+        )
+    return int(text)
+
+
+def constant(text: str) -> Any:
+    raise BadJson(f"{text} is not a JSON number")
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= 24 else f"{text[:20]}..."
+
+
+def unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            shown = json.dumps(key[:100], ensure_ascii=True)
+            raise BadJson(f"the key {shown} appears twice in one object")
+        out[key] = value
+    return out
+
+
+def parse_json(body: bytes) -> Any:
+    """The body as JSON, or BadRequest saying what is wrong with it."""
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise BadRequest(
+            f"the request body is not valid UTF-8: byte 0x{body[error.start]:02x} at "
+            f"byte {error.start}"
+        ) from None
+    try:
+        value = json.loads(
+            text,
+            parse_float=number,
+            parse_int=integer,
+            parse_constant=constant,
+            object_pairs_hook=unique_keys,
+        )
+    except json.JSONDecodeError as error:
+        raise BadRequest(
+            f"the request body is not valid JSON: {error.msg} (at character {error.pos})"
+        ) from None
+    except BadJson as error:
+        raise BadRequest(f"the request body is not accepted: {error}") from None
+    except RecursionError:
+        raise BadRequest(
+            f"the request body is nested too deeply (at most {MAX_DEPTH} levels of arrays "
+            "and objects)"
+        ) from None
+    return value
+
+
+def _unicode_problem(text: str) -> str | None:
+    if NUL in text:
+        return "contains a NUL character"
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as error:
+        code = ord(text[error.start])
+        return f"is not valid Unicode: a lone surrogate (U+{code:04X}) at character {error.start}"
+    return None
+
+
+def _key(key: str) -> str:
+    return key.encode("utf-8", "backslashreplace").decode("utf-8").replace(NUL, "\\u0000")
+
+
+def text_problems(value: Any) -> Iterator[Problem]:
+    """Texts (and keys) of parsed JSON that no database can store: NUL, lone surrogates.
+    Nesting deeper than MAX_DEPTH raises BadRequest."""
+    stack: list[tuple[Any, tuple[str | int, ...]]] = [(value, ())]
+    while stack:
+        item, path = stack.pop()
+        if len(path) > MAX_DEPTH:
+            raise BadRequest(
+                f"the request body is nested too deeply (at most {MAX_DEPTH} levels of arrays "
+                f"and objects; {format_path(path[:3])}... goes deeper)"
+            )
+        if isinstance(item, str):
+            message = _unicode_problem(item)
+            if message:
+                yield Problem(format_path(path), message)
+        elif isinstance(item, dict):
+            for key, child in reversed(item.items()):
+                message = _unicode_problem(key)
+                if message:
+                    yield Problem(format_path((*path, _key(key))), f"the key {message}")
+                stack.append((child, (*path, _key(key))))
+        elif isinstance(item, list):
+            stack.extend((child, (*path, i)) for i, child in reversed(list(enumerate(item))))
 
 
 class JsonRequest(Request):
     async def json(self) -> Any:
         if not hasattr(self, "_json"):
-            self._json = json.loads(await self.body(), parse_float=number)
+            self._json = parse_json(await self.body())
         return self._json
 
     def _is_json(self) -> bool:
         kind = self.headers.get("content-type", "").split(";")[0].strip().lower()
         return kind == "application/json" or kind.endswith("+json")
 
-    async def refuse_nul(self) -> None:
-        found = [("path", self.url.path)] if NUL in self.scope.get("path", "") else []
-        found += [
-            ("query", key)
-            for key, value in self.query_params.multi_items()
-            if NUL in key or NUL in value
+    async def refuse_bad_text(self) -> None:
+        """NUL characters and lone surrogates, in the path, the query or the body: 422.
+        A body that is not JSON: 400 saying why."""
+        found = [
+            Problem(self.url.path, message)
+            for message in [_unicode_problem(self.scope.get("path", ""))]
+            if message
         ]
+        location = "path"
+        if not found:
+            location = "query"
+            found = [
+                Problem(_key(key), message)
+                for key, value in self.query_params.multi_items()
+                for message in [_unicode_problem(key) or _unicode_problem(value)]
+                if message
+            ]
         if not found and self._is_json() and await self.body():
-            try:
-                found = [("body", path) for path in nul_paths(await self.json())]
-            except (ValueError, RecursionError):
-                return  # not JSON: the route's own parsing answers that
+            location = "body"
+            found = list(text_problems(await self.json()))
         if found:
-            raise Invalid(
-                "text must not contain NUL characters (\\u0000)",
-                problems=[Problem(path, "contains a NUL character") for _, path in found],
-                location=found[0][0],
+            what = (
+                "text must not contain NUL characters (\\u0000)"
+                if all("NUL" in p.message for p in found)
+                else "text must be valid Unicode without NUL characters"
             )
+            raise Invalid(what, problems=found, location=location)
 
 
 class JsonRoute(APIRoute):
@@ -82,7 +190,7 @@ class JsonRoute(APIRoute):
 
         async def route_handler(request: Request) -> Response:
             wrapped = JsonRequest(request.scope, request.receive)
-            await wrapped.refuse_nul()
+            await wrapped.refuse_bad_text()
             return await handler(wrapped)
 
         return route_handler

@@ -22,11 +22,12 @@ from tests.backend.support import (
 
 
 def test_health_needs_no_key(client: TestClient) -> None:
-    response = client.get(f"{API}/health")
-    assert response.status_code == 200
-    body = response.json()
-    assert body["status"] == "ok"
-    assert body["database"] in ("sqlite", "postgresql")
+    for path in ("health", "ready"):
+        response = client.get(f"{API}/{path}")
+        assert response.status_code == 200
+        body = response.json()
+        assert body["status"] == "ok"
+        assert body["database"] in ("sqlite", "postgresql")
 
 
 def test_import_then_read(client: TestClient, keys: Keys) -> None:
@@ -235,7 +236,8 @@ def test_health_says_when_the_database_is_gone(tmp_path: Any) -> None:
     app = create_app(make_settings("postgresql+psycopg://nobody@127.0.0.1:1/none"))
     try:
         with TestClient(app) as client:
-            response = client.get(f"{API}/health")
+            assert client.get(f"{API}/health").status_code == 200  # the API itself is up
+            response = client.get(f"{API}/ready")
             assert_problem(response, 503, contains="database does not answer")
             response = client.get(f"{API}/portfolios", headers={"Authorization": "Bearer jf_x"})
             assert_problem(response, 503, contains="retry")

@@ -1,9 +1,15 @@
-"""Is the service up and its database reachable (no key needed)."""
+"""Is the service up (`/health`), and can it work (`/ready`: its database answers)? No key
+needed.
+
+`/health` runs on the event loop and touches neither the database nor a worker thread, so it
+answers at once however busy the server is (a long import, every connection in use).
+`/ready` asks the database, on a connection of the pool, with a read-only transaction that
+never waits for a writer."""
 
 from importlib import metadata
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from sqlalchemy import text
 
 from backend.api.deps import SessionDep
@@ -26,7 +32,17 @@ class Unavailable(DomainError):
 
 
 @router.get("/health", response_model=Health)
-def read_health(*, session: SessionDep) -> Any:
+async def read_health(*, request: Request) -> Any:
+    """Whether the API answers (the database is not asked: see `/ready`)."""
+    return {
+        "status": "ok",
+        "database": request.app.state.engine.dialect.name,
+        "version": _version(),
+    }
+
+
+@router.get("/ready", response_model=Health, responses={503: {"description": "Not ready."}})
+def read_ready(*, session: SessionDep) -> Any:
     """Whether the API and its database answer."""
     try:
         session.exec(text("SELECT 1"))  # type: ignore[call-overload]
