@@ -138,11 +138,11 @@ def test_waiting_for_a_turn_is_503_with_retry_after(
     assert statuses == [200]
 
 
+# SQLite's write lock only: PostgreSQL readers never wait for writers
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_sqlite_reads_do_not_wait_for_a_writer(
     database_url: str, client: TestClient, portfolio: str, keys: Keys, settings: Any
 ) -> None:
-    if not database_url.startswith("sqlite"):
-        pytest.skip("SQLite's lock; PostgreSQL readers never wait for writers")
     viewer = keys.headers("viewer")
     tag = etag_of(client, base(), viewer)
     writer = sqlite3.connect(Path(database_url.removeprefix("sqlite:///")), timeout=1)
@@ -163,9 +163,8 @@ def test_sqlite_reads_do_not_wait_for_a_writer(
     assert response.status_code == 200, response.text
 
 
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_sqlite_writer_waits_briefly_then_503(database_url: str, keys: Keys) -> None:
-    if not database_url.startswith("sqlite"):
-        pytest.skip("SQLite's lock")
     app = create_app(make_settings(database_url, sqlite_busy_timeout=0.3))
     writer = sqlite3.connect(Path(database_url.removeprefix("sqlite:///")), timeout=1)
     writer.isolation_level = None
