@@ -113,18 +113,66 @@ class Strict(BaseModel):
 # --------------------------------------------------------------------------- curves
 
 
-class Saturating(Strict):
-    """q(x) = base + (max - base) * x / (x + half_spend)."""
+PositiveMoney = Annotated[float, Field(gt=0, le=MAX_MONEY), AfterValidator(_finite)]
+PositiveRate = Annotated[float, Field(gt=0, le=1e6), AfterValidator(_finite)]
 
+
+class _Range(Strict):
     base: Quality
     max: Quality
-    half_spend: Annotated[float, Field(gt=0, le=MAX_MONEY), AfterValidator(_finite)]
 
     @model_validator(mode="after")
-    def _base_below_max(self) -> "Saturating":
+    def _base_below_max(self) -> "_Range":
         if self.base > self.max:
             raise ValueError(f"base {self.base:g} is above max {self.max:g}")
         return self
+
+
+class Saturating(_Range):
+    """q(x) = base + (max - base) * x / (x + half_spend)."""
+
+    half_spend: PositiveMoney
+
+
+class Hill(_Range):
+    """q(x) = base + (max - base) * x^shape / (x^shape + half_spend^shape); S-shaped above
+    shape 1 (accepted once S-shaped curves are solved, issue 11 item 2)."""
+
+    half_spend: PositiveMoney
+    shape: Annotated[float, Field(gt=0, le=20), AfterValidator(_finite)]
+
+    @model_validator(mode="after")
+    def _concave(self) -> "Hill":
+        if self.shape > 1:
+            raise ValueError(
+                f"shape {self.shape:g} above 1 makes an S-shaped curve; "
+                "S-shaped curves are not solved yet (use shape <= 1)"
+            )
+        return self
+
+
+class Exponential(_Range):
+    """q(x) = base + (max - base) * (1 - exp(-x / scale))."""
+
+    scale: PositiveMoney
+
+
+class Logistic(_Range):
+    """q(x) = base + (max - base) * (1 - exp(-lam x)) / (1 + exp(-lam x))."""
+
+    lam: PositiveRate
+
+
+SourceKind = Literal["manual", "fit", "robyn", "meridian", "pymc-marketing"]
+
+
+class CurveSource(Strict):
+    """Where a curve comes from: typed in, fitted to observations, or imported from a
+    marketing-mix model; `n` is the number of observations behind it."""
+
+    kind: SourceKind
+    date: Annotated[str, BeforeValidator(_period)] | None = None
+    n: Annotated[int, BeforeValidator(_whole), Field(ge=0, le=10**9)] | None = None
 
 
 def _check_points(points: list[tuple[float, float]]) -> list[tuple[float, float]]:
@@ -168,18 +216,54 @@ def _pair(value: Any) -> Any:
 CurvePoint = Annotated[tuple[float, float], BeforeValidator(_pair)]
 
 
+CURVE_FORMS: Final = ("points", "saturating", "hill", "exponential", "logistic")
+
+
 class Curve(Strict):
-    """A response curve: exactly one of `points` or `saturating`."""
+    """A response curve: exactly one of its forms, and optionally where it comes from."""
 
     points: (
         Annotated[list[CurvePoint], Field(min_length=1), AfterValidator(_check_points)] | None
     ) = None
     saturating: Saturating | None = None
+    hill: Hill | None = None
+    exponential: Exponential | None = None
+    logistic: Logistic | None = None
+    source: CurveSource | None = None
 
     @model_validator(mode="after")
     def _exactly_one(self) -> "Curve":
-        if (self.points is None) == (self.saturating is None):
-            raise ValueError("give exactly one of 'points' or 'saturating'")
+        given = [form for form in CURVE_FORMS if getattr(self, form) is not None]
+        if len(given) != 1:
+            raise ValueError("give exactly one of " + ", ".join(f"'{f}'" for f in CURVE_FORMS))
+        return self
+
+    @property
+    def form(self) -> str:
+        return next(form for form in CURVE_FORMS if getattr(self, form) is not None)
+
+
+class Observation(Strict):
+    period: Annotated[str, BeforeValidator(_period)]
+    spend: Money
+    outcome: Number
+
+
+class Observations(Strict):
+    """Evidence behind a curve: spend and a KPI's outcome per period, and the outcome
+    values that mean quality 0 and quality 1 (without them the outcome is a quality)."""
+
+    kpi: Text | None = None
+    outcome_at_0: Number | None = None
+    outcome_at_1: Number | None = None
+    rows: list[Observation] = []
+
+    @model_validator(mode="after")
+    def _scale(self) -> "Observations":
+        if (self.outcome_at_0 is None) != (self.outcome_at_1 is None):
+            raise ValueError("give both outcome_at_0 and outcome_at_1, or neither")
+        if self.outcome_at_0 is not None and self.outcome_at_0 == self.outcome_at_1:
+            raise ValueError("outcome_at_0 and outcome_at_1 must differ")
         return self
 
 
@@ -221,6 +305,7 @@ class Touchpoint(Strict):
     min_spend: Money = 0.0
     max_spend: Money
     curve: Curve
+    observations: Observations | None = None
     description: str | None = None
     pain_points: list[PainPoint] = []
     feedback: list[FeedbackNote] = []
