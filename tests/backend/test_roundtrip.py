@@ -37,9 +37,7 @@ def test_import_export_import_is_identical(client: TestClient, planner: dict, pa
         )
 
 
-def test_curve_forms_sources_and_observations_round_trip(
-    client: TestClient, planner: dict
-) -> None:
+def test_curve_forms_sources_and_observations_round_trip(client: TestClient, planner: dict) -> None:
     original = document_to_data(load_document(STRANDHAUS))
     original["id"] = "curve-forms"
     forms = [
