@@ -153,7 +153,10 @@ class Touchpoint(SQLModel, table=True):
     min_spend: float = 0.0
     max_spend: float
     curve: dict[str, Any] = Field(sa_type=JSON)
-    """`{"points": [[spend, quality], ...]}` or `{"saturating": {base, max, half_spend}}`."""
+    """A curve of the document (`points`, `saturating`, `hill`, `exponential`, `logistic`,
+    with its `source`), as the document gives it."""
+    observations: dict[str, Any] | None = Field(default=None, sa_type=JSON)
+    """The evidence behind the curve (`kpi`, `outcome_at_0`, `outcome_at_1`, `rows`)."""
     description: str | None = Field(default=None, sa_type=sa.Text)
     version: int = 1
 
@@ -183,6 +186,7 @@ class Touchpoint(SQLModel, table=True):
                 "min_spend": self.min_spend,
                 "max_spend": self.max_spend,
                 "curve": self.curve,
+                "observations": self.observations,
                 "description": self.description,
                 "pain_points": [PainPoint.to_data(p) for p in self.pain_points],
                 "feedback": [FeedbackNote.to_data(f) for f in self.feedback],
@@ -197,6 +201,7 @@ class Touchpoint(SQLModel, table=True):
         self.min_spend = data.get("min_spend", 0.0)
         self.max_spend = data["max_spend"]
         self.curve = data["curve"]
+        self.observations = data.get("observations")
         self.description = data.get("description")
         self.pain_points = [
             PainPoint(position=i, text=p["text"], severity=p.get("severity", 1))
@@ -688,6 +693,7 @@ class TouchpointUpdate(Strict):
     min_spend: doc.Money = None  # type: ignore[assignment]
     max_spend: doc.Money = None  # type: ignore[assignment]
     curve: doc.Curve = None  # type: ignore[assignment]
+    observations: doc.Observations | None = Nullable()
     description: doc.Description | None = Nullable()
     pain_points: Annotated[list[doc.PainPoint], PydanticField(max_length=doc.MAX_PAIN_POINTS)] = (
         None  # type: ignore[assignment]

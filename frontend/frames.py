@@ -454,8 +454,19 @@ def evaluate_curve(curve: Json, spend: float) -> float:
             if spend <= s1:
                 return q0 + (q1 - q0) * (spend - s0) / (s1 - s0)
         return points[-1][1]
-    sat = curve["saturating"]
     x = max(spend, 0.0)
+    if "hill" in curve:
+        h = curve["hill"]
+        r = (x / h["half_spend"]) ** h["shape"]
+        return float(h["base"] + (h["max"] - h["base"]) * r / (1 + r))
+    if "exponential" in curve:
+        e = curve["exponential"]
+        return float(e["base"] - (e["max"] - e["base"]) * math.expm1(-x / e["scale"]))
+    if "logistic" in curve:
+        g = curve["logistic"]
+        u = g["lam"] * x
+        return float(g["base"] - (g["max"] - g["base"]) * math.expm1(-u) / (1 + math.exp(-u)))
+    sat = curve["saturating"]
     return sat["base"] + (sat["max"] - sat["base"]) * x / (x + sat["half_spend"])
 
 

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from optimizer.curves import Params, finite_slope
 from optimizer.problem import PortfolioProblem
 
 
@@ -50,10 +51,11 @@ def silo_allocation(
 
     max sum_t q_t(x_t) subject to sum_t x_t <= allotment and the bounds is concave and
     separable: at the optimum every touchpoint sits where its slope equals the
-    department's price lambda (or at a bound). x_t(lambda) is closed-form for saturating
-    curves (sqrt(A h / lambda) - h) and the end of the last piece steeper than lambda for
-    points curves; lambda is found by bisection (in log space, all departments at once),
-    and touchpoints whose pieces have slope exactly lambda share what is left."""
+    department's price lambda (or at a bound). x_t(lambda) is where a formula curve's
+    slope is lambda (`Params.spend_at_slope`: closed-form but for hill curves) and the end
+    of the last piece steeper than lambda for points curves; lambda is found by bisection
+    (in log space, all departments at once), and touchpoints whose pieces have slope
+    exactly lambda share what is left."""
     allot = np.asarray(silo_allotments(problem) if allotments is None else allotments, dtype=float)
     tps = problem.touchpoints
     n = len(tps)
@@ -63,10 +65,7 @@ def silo_allocation(
     upper = np.array([tp.upper for tp in tps])
     dept = np.array([tp.department for tp in tps], dtype=int)
     sat = np.array([t for t, tp in enumerate(tps) if tp.curve.points is None], dtype=int)
-    gain_h = np.array(
-        [(tps[t].curve.top - tps[t].curve.base) * tps[t].curve.half_spend for t in sat]
-    )
-    half = np.array([tps[t].curve.half_spend for t in sat])
+    params = Params.of([tps[t].curve for t in sat])
     owner, seg_slope, seg_end = [], [], []
     for t, tp in enumerate(tps):
         pts = tp.curve.points
@@ -85,8 +84,7 @@ def silo_allocation(
         """x_t(lambda) for a price per touchpoint."""
         x = lower.copy()
         if sat.size:
-            with np.errstate(divide="ignore"):
-                x[sat] = np.sqrt(gain_h / price[sat]) - half
+            x[sat] = params.spend_at_slope(price[sat])
         if owner_a.size:
             steep = slope_a > price[owner_a]
             np.maximum.at(x, owner_a[steep], end_a[steep])
@@ -96,7 +94,7 @@ def silo_allocation(
     totals = lambda x: np.bincount(dept, weights=x, minlength=n_dept)  # noqa: E731
     steepest = max(
         float(slope_a.max()) if slope_a.size else 0.0,
-        float((gain_h / half**2).max()) if sat.size else 0.0,
+        max((finite_slope(tps[t].curve, 0.0, tps[t].upper) for t in sat), default=0.0),
     )
     cheap = np.full(n_dept, 1e-30)
     dear = np.full(n_dept, 2 * steepest + 1e-30)

@@ -361,6 +361,62 @@ def generate(
     typer.echo(f"{out}: {touchpoints} touchpoints, {journeys} journeys (seed {seed})")
 
 
+class FitFormOpt(StrEnum):
+    auto = "auto"
+    saturating = "saturating"
+    hill = "hill"
+    exponential = "exponential"
+    logistic = "logistic"
+
+
+class FitFormat(StrEnum):
+    text = "text"
+    json = "json"
+
+
+@app.command()
+def fit(
+    observations: Annotated[
+        Path,
+        typer.Argument(help="CSV with the columns period,spend,outcome.", show_default=False),
+    ],
+    form: Annotated[
+        FitFormOpt,
+        typer.Option(help="Curve form, or auto: every concave form, the smallest AICc wins."),
+    ] = FitFormOpt.auto,
+    outcome_at_0: Annotated[
+        float | None, typer.Option(help="Outcome value that means quality 0.")
+    ] = None,
+    outcome_at_1: Annotated[
+        float | None, typer.Option(help="Outcome value that means quality 1.")
+    ] = None,
+    s_shaped: Annotated[
+        bool,
+        typer.Option(help="Let a hill curve's shape exceed 1 (refused for now: not solved yet)."),
+    ] = False,
+    output: Annotated[
+        FitFormat, typer.Option("--format", "-f", help="text for people, or json.")
+    ] = FitFormat.text,
+) -> None:
+    """Fit a response curve to observed spend and outcomes (least squares, AICc)."""
+    import json
+
+    from optimizer.fit import FitError, read_csv
+    from optimizer.fit import fit as fit_curve
+
+    try:
+        data = read_csv(observations, outcome_at_0=outcome_at_0, outcome_at_1=outcome_at_1)
+        result = fit_curve(data, form.value, s_shaped=s_shaped)
+    except FitError as error:
+        raise fail(str(error).splitlines()) from None
+    if output is FitFormat.json:
+        typer.echo(json.dumps(result.to_data(), indent=2))
+    else:
+        from optimizer.fit import fit_text
+
+        typer.echo(fit_text(result))
+
+
 def main() -> None:
     try:
         app()

@@ -5,17 +5,22 @@ minimum of the lines through its pieces:
 
 - `points`: the lines through consecutive points (exact), plus the flat line after the
   last point;
-- saturating q(x) = base + A x / (x + h), A = max - base: chords between breakpoints. A
-  chord lies below the curve (the model never promises quality the curve does not give);
-  the parallel tangent, the chord shifted up by `delta`, lies above it everywhere. The
-  model solves on chords (a lower bound) and the tangents give the upper bound that the
-  reported approximation gap is measured against.
+- a formula q(x) = base + A f(x), A = max - base (DOMAIN.md, portfolio-format.md):
+  saturating f = x / (x + h); hill f = x^n / (x^n + h^n) with n <= 1; exponential
+  f = 1 - exp(-x / k); logistic f = (1 - exp(-lam x)) / (1 + exp(-lam x)) = tanh(lam x / 2).
+  Chords between breakpoints: a chord lies below the curve (the model never promises
+  quality the curve does not give); the parallel tangent, the chord shifted up by `delta`,
+  lies above it everywhere. The model solves on chords (a lower bound) and the tangents
+  give the upper bound that the reported approximation gap is measured against.
 
-Breakpoints of a saturating curve equidistribute the chord error: the error of a chord of
-length l is about |q''| l^2 / 8 with |q''| = 2 A h / (x + h)^3, so equal steps in
-s = (x + h)^(-1/2) give segments of equal error.
+Breakpoints equidistribute the chord error: the error of a chord of length l is about
+|q''| l^2 / 8, so segments of equal integral of sqrt(|q''|) have equal error. For a
+saturating curve, |q''| = 2 A h / (x + h)^3 and equal steps in s = (x + h)^(-1/2) do it in
+closed form; the other forms integrate sqrt(|q''|) on a grid (exact enough: only the
+number and placement of chords depend on it, never a reported figure).
 """
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -26,6 +31,13 @@ from optimizer.problem import Curve
 DEFAULT_TOLERANCE = 2.5e-4
 """Chord error (in quality) the first breakpoints aim at."""
 
+FORM_CODES = {"saturating": 0, "hill": 1, "exponential": 2, "logistic": 3}
+SATURATING, HILL, EXPONENTIAL, LOGISTIC = 0, 1, 2, 3
+
+_GRID = np.unique(np.concatenate([np.linspace(0.0, 1.0, 129), np.geomspace(1e-9, 1.0, 128)]))
+"""Where sqrt(|q''|) is integrated (fractions of [lower, upper]; geometric near the lower
+end, where a hill curve with shape < 1 is steepest)."""
+
 
 @dataclass(frozen=True, slots=True)
 class Lines:
@@ -35,10 +47,22 @@ class Lines:
     intercepts: tuple[float, ...]
     deltas: tuple[float, ...]
     breakpoints: tuple[float, ...]
-    """Spends where the lines change (saturating curves only; refinement splits these)."""
+    """Spends where the lines change (formula curves only; refinement splits these)."""
 
     def __len__(self) -> int:
         return len(self.slopes)
+
+
+def rate_of(curve: Curve) -> float:
+    """The parameter that sets a formula curve's spend scale (h, h, k or lam)."""
+    if curve.form == "exponential":
+        return curve.scale
+    if curve.form == "logistic":
+        return curve.lam
+    return curve.half_spend
+
+
+# --------------------------------------------------------------------------- one curve
 
 
 def evaluate(curve: Curve, x: float) -> float:
@@ -52,7 +76,19 @@ def evaluate(curve: Curve, x: float) -> float:
                 return q0 + (q1 - q0) * (x - s0) / (s1 - s0)
         return pts[-1][1]
     x = max(x, 0.0)
-    return curve.base + (curve.top - curve.base) * x / (x + curve.half_spend)
+    a = curve.top - curve.base
+    form = curve.form
+    if form == "hill":
+        if x == 0:
+            return curve.base
+        r = (x / curve.half_spend) ** curve.shape
+        return curve.base + a * r / (1 + r)
+    if form == "exponential":
+        return curve.base - a * math.expm1(-x / curve.scale)
+    if form == "logistic":
+        e = math.exp(-curve.lam * x)
+        return curve.base - a * math.expm1(-curve.lam * x) / (1 + e)
+    return curve.base + a * x / (x + curve.half_spend)
 
 
 def evaluate_many(curves: Sequence[Curve], spends: Sequence[float]) -> np.ndarray:
@@ -60,15 +96,201 @@ def evaluate_many(curves: Sequence[Curve], spends: Sequence[float]) -> np.ndarra
 
 
 def slope_at(curve: Curve, x: float) -> float:
-    """The right derivative dq/dx at x (0 after the last point)."""
+    """The right derivative dq/dx at x (0 after the last point; +inf at 0 for a hill curve
+    with shape < 1)."""
     if curve.points is not None:
         pts = curve.points
         for (s0, q0), (s1, q1) in zip(pts, pts[1:], strict=False):
             if x < s1:
                 return (q1 - q0) / (s1 - s0)
         return 0.0
-    a, h = curve.top - curve.base, curve.half_spend
-    return a * h / (max(x, 0.0) + h) ** 2
+    x = max(x, 0.0)
+    a = curve.top - curve.base
+    form = curve.form
+    if form == "hill":
+        n, h = curve.shape, curve.half_spend
+        if x == 0:
+            if a == 0:
+                return 0.0
+            return a / h if n == 1 else (math.inf if n < 1 else 0.0)
+        r = (x / h) ** n
+        return a * n * r / (x * (1 + r) ** 2)
+    if form == "exponential":
+        return a / curve.scale * math.exp(-x / curve.scale)
+    if form == "logistic":
+        e = math.exp(-curve.lam * x)
+        return a * curve.lam * 2 * e / (1 + e) ** 2
+    return a * curve.half_spend / (x + curve.half_spend) ** 2
+
+
+def finite_slope(curve: Curve, x: float, span: float) -> float:
+    """`slope_at`, or where it is infinite (a hill curve with shape < 1 at spend 0) the
+    slope of the chord over the first millionth of `span`: a tangent row or a price needs
+    a number."""
+    slope = slope_at(curve, x)
+    if math.isfinite(slope):
+        return slope
+    step = max(span, 1.0) * 1e-6
+    return (evaluate(curve, x + step) - evaluate(curve, x)) / step
+
+
+def tangent(curve: Curve, x: float, span: float) -> tuple[float, float, float]:
+    """(spend, slope, quality) of a tangent of the true curve at x, or, where the slope
+    there is infinite (a hill curve with shape < 1 at 0), at x plus a millionth of `span`:
+    still a true tangent, so it lies above the curve everywhere."""
+    if not math.isfinite(slope_at(curve, x)):
+        x += max(span, 1.0) * 1e-6
+    return x, slope_at(curve, x), evaluate(curve, x)
+
+
+# --------------------------------------------------------------------------- many curves
+
+
+@dataclass(frozen=True, slots=True)
+class Params:
+    """Formula curves as arrays (one entry per curve): form code, base, gain A, rate, shape."""
+
+    code: np.ndarray
+    base: np.ndarray
+    gain: np.ndarray
+    rate: np.ndarray
+    shape: np.ndarray
+
+    @staticmethod
+    def of(curves: Sequence[Curve]) -> "Params":
+        return Params(
+            np.array([FORM_CODES[c.form] for c in curves], dtype=int),
+            np.array([c.base for c in curves], dtype=float),
+            np.array([c.top - c.base for c in curves], dtype=float),
+            np.array([rate_of(c) for c in curves], dtype=float),
+            np.array([c.shape for c in curves], dtype=float),
+        )
+
+    def take(self, index: np.ndarray) -> "Params":
+        p = self
+        return Params(p.code[index], p.base[index], p.gain[index], p.rate[index], p.shape[index])
+
+    def value(self, x: np.ndarray) -> np.ndarray:
+        """q(x), x broadcast against the curves (last axis)."""
+        return self.base + _gain_part(self, np.maximum(x, 0.0), _value_parts)
+
+    def slope(self, x: np.ndarray) -> np.ndarray:
+        return _gain_part(self, np.maximum(x, 0.0), _slope_parts)
+
+    def root_curvature(self, x: np.ndarray) -> np.ndarray:
+        """sqrt(|q''(x)|)."""
+        return _gain_part(self, np.maximum(x, 0.0), _root_curvature_parts)
+
+    def spend_at_slope(self, slope: np.ndarray) -> np.ndarray:
+        """The spend >= 0 where q' = slope (concave: q' falls), 0 where q' never reaches it,
+        inf where slope <= 0."""
+        m = np.broadcast_to(np.asarray(slope, dtype=float), self.gain.shape)
+        out = np.zeros(self.gain.shape)
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            for code in np.unique(self.code).tolist():
+                k = self.code == code
+                g, p, n, mk = self.gain[k], self.rate[k], self.shape[k], m[k]
+                if code == SATURATING:
+                    x = np.sqrt(g * p / mk) - p
+                elif code == EXPONENTIAL:
+                    x = p * np.log(g / (p * mk))
+                elif code == LOGISTIC:
+                    x = 2 / p * np.arccosh(np.maximum(1.0, np.sqrt(g * p / (2 * mk))))
+                else:
+                    x = _hill_spend_at_slope(g, p, n, mk)
+                x = np.maximum(np.where(np.isnan(x), 0.0, x), 0.0)
+                out[k] = np.where(mk <= 0, np.inf, np.where(g > 0, x, 0.0))
+        return out
+
+
+def _gain_part(params: Params, x: np.ndarray, parts: dict[int, object]) -> np.ndarray:
+    x = np.asarray(x, dtype=float)
+    shape = np.broadcast_shapes(x.shape, params.gain.shape)
+    xb = np.broadcast_to(x, shape)
+    out = np.zeros(shape)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        for code in np.unique(params.code).tolist():
+            k = params.code == code
+            fn = parts[code]
+            out[..., k] = fn(xb[..., k], params.gain[k], params.rate[k], params.shape[k])  # type: ignore[operator]
+    return out
+
+
+def _hill_r(x: np.ndarray, h: np.ndarray, n: np.ndarray) -> np.ndarray:
+    return np.asarray((x / h) ** n)
+
+
+_value_parts: dict[int, object] = {
+    SATURATING: lambda x, g, h, n: g * x / (x + h),
+    HILL: lambda x, g, h, n: g * (lambda r: r / (1 + r))(_hill_r(x, h, n)),
+    EXPONENTIAL: lambda x, g, k, n: -g * np.expm1(-x / k),
+    LOGISTIC: lambda x, g, lam, n: -g * np.expm1(-lam * x) / (1 + np.exp(-lam * x)),
+}
+
+
+def _hill_slope(x: np.ndarray, g: np.ndarray, h: np.ndarray, n: np.ndarray) -> np.ndarray:
+    r = _hill_r(x, h, n)
+    inner = g * n * r / (x * (1 + r) ** 2)
+    at_zero = np.where(n == 1, g / h, np.where(n < 1, np.inf, 0.0))
+    return np.where(x > 0, inner, np.where(g > 0, at_zero, 0.0))
+
+
+_slope_parts: dict[int, object] = {
+    SATURATING: lambda x, g, h, n: g * h / (x + h) ** 2,
+    HILL: _hill_slope,
+    EXPONENTIAL: lambda x, g, k, n: g / k * np.exp(-x / k),
+    LOGISTIC: lambda x, g, lam, n: g * lam * 2 * np.exp(-lam * x) / (1 + np.exp(-lam * x)) ** 2,
+}
+
+
+def _hill_root_curvature(x: np.ndarray, g: np.ndarray, h: np.ndarray, n: np.ndarray) -> np.ndarray:
+    r = _hill_r(x, h, n)
+    curvature = g * n * r / (x**2 * (1 + r) ** 2) * np.abs((n - 1) - 2 * n * r / (1 + r))
+    return np.sqrt(np.where(x > 0, curvature, np.inf))
+
+
+def _logistic_root_curvature(
+    x: np.ndarray, g: np.ndarray, lam: np.ndarray, n: np.ndarray
+) -> np.ndarray:
+    u = lam * x / 2
+    sech = 2 * np.exp(-u) / (1 + np.exp(-2 * u))
+    return lam * np.sqrt(g / 2) * sech * np.sqrt(np.tanh(u))
+
+
+_root_curvature_parts: dict[int, object] = {
+    SATURATING: lambda x, g, h, n: np.sqrt(2 * g * h) * (x + h) ** -1.5,
+    HILL: _hill_root_curvature,
+    EXPONENTIAL: lambda x, g, k, n: np.sqrt(g) / k * np.exp(-x / (2 * k)),
+    LOGISTIC: _logistic_root_curvature,
+}
+
+
+def _hill_spend_at_slope(g: np.ndarray, h: np.ndarray, n: np.ndarray, m: np.ndarray) -> np.ndarray:
+    """Bisection in log spend: a concave hill curve's slope falls from q'(0) to 0."""
+    lo = np.log(h) - 40.0
+    hi = np.log(h) + 40.0
+    for _ in range(80):
+        mid = (lo + hi) / 2
+        steeper = _hill_slope(np.exp(mid), g, h, n) > m
+        lo = np.where(steeper, mid, lo)
+        hi = np.where(steeper, hi, mid)
+    x = np.exp((lo + hi) / 2)
+    # the slope at 0 may already be below m (shape 1): nothing to buy
+    return np.where(_hill_slope(np.zeros_like(x), g, h, n) <= m, 0.0, x)
+
+
+def _cumulative_root_curvature(
+    params: Params, lo: np.ndarray, up: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Grid spends (curves, G) on [lo, up] and the integral of sqrt(|q''|) from lo to each."""
+    x = lo[:, None] + (up - lo)[:, None] * _GRID[None, :]
+    mid = (x[:, 1:] + x[:, :-1]) / 2
+    root = _gain_part(params, mid.T, _root_curvature_parts).T
+    root = np.where(np.isfinite(root), root, 0.0)
+    cumulative = np.concatenate(
+        [np.zeros((len(lo), 1)), np.cumsum(root * np.diff(x, axis=1), axis=1)], axis=1
+    )
+    return x, cumulative
 
 
 def _point_lines(curve: Curve, lower: float, upper: float) -> Lines:
@@ -90,33 +312,26 @@ def _point_lines(curve: Curve, lower: float, upper: float) -> Lines:
 
 
 def _chords(
-    base: np.ndarray, gain: np.ndarray, half: np.ndarray, x0: np.ndarray, x1: np.ndarray
+    params: Params, x0: np.ndarray, x1: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Slope, intercept and tangent lift of the chords of saturating curves from x0 to x1
-    (arrays, one entry per chord). The tangent parallel to a chord touches the curve where
-    q'(c) = slope, i.e. c = sqrt(A h / slope) - h."""
-    q0 = base + gain * x0 / (x0 + half)
-    q1 = base + gain * x1 / (x1 + half)
+    """Slope, intercept and tangent lift of chords from x0 to x1 (one entry of `params` per
+    chord). The tangent parallel to a chord touches the curve where q'(c) = slope."""
+    q0 = params.value(x0)
+    q1 = params.value(x1)
     slope = (q1 - q0) / (x1 - x0)
     intercept = q0 - slope * x0
     rising = slope > 0
-    with np.errstate(divide="ignore", invalid="ignore"):
-        c = np.where(rising, np.clip(np.sqrt(gain * half / slope) - half, x0, x1), x0)
-    lift = base + gain * c / (c + half) - (intercept + slope * c)
+    c = np.where(rising, np.clip(params.spend_at_slope(np.where(rising, slope, 1.0)), x0, x1), x0)
+    lift = params.value(c) - (intercept + slope * c)
     return slope, intercept, np.where(rising, np.maximum(0.0, lift), 0.0)
 
 
 def chord_lines(curve: Curve, breakpoints: Sequence[float]) -> Lines:
-    """Chords of a saturating curve between consecutive breakpoints, with tangent lifts."""
+    """Chords of a formula curve between consecutive breakpoints, with tangent lifts."""
     x = np.asarray(breakpoints, dtype=float)
     n = len(x) - 1
-    slope, intercept, lift = _chords(
-        np.full(n, curve.base),
-        np.full(n, curve.top - curve.base),
-        np.full(n, curve.half_spend),
-        x[:-1],
-        x[1:],
-    )
+    params = Params.of([curve]).take(np.zeros(n, dtype=int))
+    slope, intercept, lift = _chords(params, x[:-1], x[1:])
     return Lines(
         tuple(slope.tolist()), tuple(intercept.tolist()), tuple(lift.tolist()), tuple(x.tolist())
     )
@@ -131,7 +346,7 @@ def lines_for(
     breakpoints: Sequence[float] | None = None,
 ) -> Lines:
     """The lines whose minimum is the curve (points) or its chord approximation
-    (saturating) on [lower, upper]. A fixed spend (lower == upper) gives one flat line."""
+    (formula curves) on [lower, upper]. A fixed spend (lower == upper) gives one flat line."""
     if upper <= lower:
         q = evaluate(curve, lower)
         return Lines((0.0,), (q,), (0.0,), ())
@@ -145,12 +360,30 @@ def lines_for(
 
 
 def refine(breakpoints: Sequence[float], segments: Sequence[int], curve: Curve) -> list[float]:
-    """Split the given segments in two (at their midpoint in s = (x + h)^(-1/2))."""
-    h = curve.half_spend
+    """Split the given segments in two where they hold half of their chord error (the
+    midpoint in s = (x + h)^(-1/2) for a saturating curve, of the integral of sqrt(|q''|)
+    for the others)."""
     out = list(breakpoints)
-    for k in sorted(set(segments), reverse=True):
-        s0, s1 = (out[k] + h) ** -0.5, (out[k + 1] + h) ** -0.5
-        out.insert(k + 1, ((s0 + s1) / 2) ** -2 - h)
+    ks = sorted(set(segments), reverse=True)
+    if curve.form == "saturating":
+        h = curve.half_spend
+        for k in ks:
+            s0, s1 = (out[k] + h) ** -0.5, (out[k + 1] + h) ** -0.5
+            out.insert(k + 1, ((s0 + s1) / 2) ** -2 - h)
+        return out
+    if not ks:
+        return out
+    params = Params.of([curve]).take(np.zeros(len(ks), dtype=int))
+    lo = np.array([out[k] for k in ks])
+    up = np.array([out[k + 1] for k in ks])
+    grid, cumulative = _cumulative_root_curvature(params, lo, up)
+    for i, k in enumerate(ks):
+        total = cumulative[i, -1]
+        middle = (lo[i] + up[i]) / 2
+        if total > 0:
+            middle = float(np.interp(total / 2, cumulative[i], grid[i]))
+        if lo[i] < middle < up[i]:
+            out.insert(k + 1, middle)
     return out
 
 
@@ -159,12 +392,20 @@ def chord_integral(
     lowers: Sequence[float] | np.ndarray,
     uppers: Sequence[float] | np.ndarray,
 ) -> np.ndarray:
-    """For saturating curves: sqrt(8 tolerance) times the number of chords that keep their
+    """For formula curves: sqrt(8 tolerance) times the number of chords that keep their
     error near `tolerance` on [lower, upper] (the integral of sqrt(|q''|))."""
-    a = np.array([c.top - c.base for c in curves])
-    h = np.array([c.half_spend for c in curves])
     lo, up = np.asarray(lowers, dtype=float), np.asarray(uppers, dtype=float)
-    return np.sqrt(2 * a * h) * 2 * ((lo + h) ** -0.5 - (up + h) ** -0.5)
+    out = np.zeros(len(curves))
+    sat = np.array([c.form == "saturating" for c in curves], dtype=bool)
+    if sat.any():
+        a = np.array([c.top - c.base for c, s in zip(curves, sat, strict=True) if s])
+        h = np.array([c.half_spend for c, s in zip(curves, sat, strict=True) if s])
+        out[sat] = np.sqrt(2 * a * h) * 2 * ((lo[sat] + h) ** -0.5 - (up[sat] + h) ** -0.5)
+    if (~sat).any():
+        params = Params.of([c for c, s in zip(curves, sat, strict=True) if not s])
+        _, cumulative = _cumulative_root_curvature(params, lo[~sat], up[~sat])
+        out[~sat] = cumulative[:, -1]
+    return out
 
 
 def saturating_lines_batch(
@@ -173,29 +414,48 @@ def saturating_lines_batch(
     uppers: Sequence[float],
     tolerance: float | np.ndarray,
 ) -> list[Lines]:
-    """`lines_for` for many saturating curves at once (numpy), same breakpoints and lines;
-    `tolerance` may differ per curve."""
+    """`lines_for` for many formula curves at once (numpy), same breakpoints and lines;
+    `tolerance` may differ per curve. (Named for the first form; it takes every one.)"""
     if not curves:
         return []
-    base = np.array([c.base for c in curves])
-    gain = np.array([c.top - c.base for c in curves])
-    half = np.array([c.half_spend for c in curves])
+    m = len(curves)
+    params = Params.of(curves)
     lo, up = np.asarray(lowers, dtype=float), np.asarray(uppers, dtype=float)
-    # breakpoints equally spaced in s = (x + h)^(-1/2): chords of equal error
+    tol = np.broadcast_to(np.asarray(tolerance, dtype=float), (m,))
     integral = chord_integral(curves, lo, up)
-    n = np.maximum(1, np.ceil(integral / np.sqrt(8 * np.asarray(tolerance)))).astype(int)
-    owner = np.repeat(np.arange(len(curves)), n)
+    n = np.maximum(1, np.ceil(integral / np.sqrt(8 * tol))).astype(int)
+    owner = np.repeat(np.arange(m), n)
     first = np.cumsum(n) - n
     i = np.arange(owner.size) - first[owner]
     ns = n[owner]
-    s_low, s_up = (lo + half) ** -0.5, (up + half) ** -0.5
-    step = (s_low - s_up)[owner] / ns
-    hh = half[owner]
-    x0 = np.where(i == 0, lo[owner], (s_low[owner] - step * i) ** -2 - hh)
-    x1 = np.where(i == ns - 1, up[owner], (s_low[owner] - step * (i + 1)) ** -2 - hh)
-    slope, intercept, delta = _chords(base[owner], gain[owner], hh, x0, x1)
+    x0 = np.empty(owner.size)
+    x1 = np.empty(owner.size)
+    sat = params.code == SATURATING
+    chord_sat = sat[owner]
+    if sat.any():
+        # breakpoints equally spaced in s = (x + h)^(-1/2): chords of equal error
+        half = params.rate
+        with np.errstate(divide="ignore", invalid="ignore"):
+            s_low, s_up = (lo + half) ** -0.5, (up + half) ** -0.5
+        step = (s_low - s_up)[owner] / ns
+        hh = half[owner]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            a = np.where(i == 0, lo[owner], (s_low[owner] - step * i) ** -2 - hh)
+            b = np.where(i == ns - 1, up[owner], (s_low[owner] - step * (i + 1)) ** -2 - hh)
+        x0[chord_sat], x1[chord_sat] = a[chord_sat], b[chord_sat]
+    other = np.flatnonzero(~sat)
+    if other.size:
+        grid, cumulative = _cumulative_root_curvature(params.take(other), lo[other], up[other])
+        for row, k in enumerate(other.tolist()):
+            targets = cumulative[row, -1] * np.arange(n[k] + 1) / n[k]
+            points = np.interp(targets, cumulative[row], grid[row])
+            points[0], points[-1] = lo[k], up[k]
+            points = np.maximum.accumulate(points)
+            sl = slice(first[k], first[k] + n[k])
+            x0[sl], x1[sl] = points[:-1], points[1:]
+    slope, intercept, delta = _chords(params.take(owner), x0, x1)
     out = []
-    for k in range(len(curves)):
+    for k in range(m):
         sl = slice(first[k], first[k] + n[k])
         points = np.append(x0[sl], x1[sl][-1])
         out.append(
@@ -214,11 +474,9 @@ class CurveTable:
 
     def __init__(self, curves: Sequence[Curve]) -> None:
         self.size = len(curves)
-        sat = [i for i, c in enumerate(curves) if c.points is None]
-        self.sat = np.array(sat, dtype=int)
-        self.base = np.array([curves[i].base for i in sat])
-        self.gain = np.array([curves[i].top - curves[i].base for i in sat])
-        self.half = np.array([curves[i].half_spend for i in sat])
+        formula = [i for i, c in enumerate(curves) if c.points is None]
+        self.sat = np.array(formula, dtype=int)
+        self.params = Params.of([curves[i] for i in formula])
         self.points = [
             (i, np.array([p[0] for p in c.points]), np.array([p[1] for p in c.points]))
             for i, c in enumerate(curves)
@@ -229,8 +487,8 @@ class CurveTable:
         """Qualities at `spends`, shape (..., touchpoints)."""
         x = np.asarray(spends, dtype=float)
         out = np.empty_like(x)
-        xs = np.maximum(x[..., self.sat], 0.0)
-        out[..., self.sat] = self.base + self.gain * xs / (xs + self.half)
+        if self.sat.size:
+            out[..., self.sat] = self.params.value(x[..., self.sat])
         for i, px, pq in self.points:
             out[..., i] = np.interp(x[..., i], px, pq)
         return out

@@ -121,6 +121,7 @@ MAX_FEEDBACK = 1_000
 MAX_KPIS = 100
 MAX_ACTUALS = 1_000
 MAX_STAGES = 100
+MAX_OBSERVATIONS = 1_000
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _CONTROL_IN_FREE_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
@@ -180,18 +181,66 @@ class Strict(BaseModel):
 # --------------------------------------------------------------------------- curves
 
 
-class Saturating(Strict):
-    """q(x) = base + (max - base) * x / (x + half_spend)."""
+PositiveMoney = Annotated[float, Field(gt=0, le=MAX_MONEY), AfterValidator(_finite)]
+PositiveRate = Annotated[float, Field(gt=0, le=1e6), AfterValidator(_finite)]
 
+
+class _Range(Strict):
     base: Quality
     max: Quality
-    half_spend: Annotated[float, Field(gt=0, le=MAX_MONEY), AfterValidator(_finite)]
 
     @model_validator(mode="after")
-    def _base_below_max(self) -> "Saturating":
+    def _base_below_max(self) -> "_Range":
         if self.base > self.max:
             raise ValueError(f"base {self.base:g} is above max {self.max:g}")
         return self
+
+
+class Saturating(_Range):
+    """q(x) = base + (max - base) * x / (x + half_spend)."""
+
+    half_spend: PositiveMoney
+
+
+class Hill(_Range):
+    """q(x) = base + (max - base) * x^shape / (x^shape + half_spend^shape); S-shaped above
+    shape 1 (accepted once S-shaped curves are solved, issue 11 item 2)."""
+
+    half_spend: PositiveMoney
+    shape: Annotated[float, Field(gt=0, le=20), AfterValidator(_finite)]
+
+    @model_validator(mode="after")
+    def _concave(self) -> "Hill":
+        if self.shape > 1:
+            raise ValueError(
+                f"shape {self.shape:g} above 1 makes an S-shaped curve; "
+                "S-shaped curves are not solved yet (use shape <= 1)"
+            )
+        return self
+
+
+class Exponential(_Range):
+    """q(x) = base + (max - base) * (1 - exp(-x / scale))."""
+
+    scale: PositiveMoney
+
+
+class Logistic(_Range):
+    """q(x) = base + (max - base) * (1 - exp(-lam x)) / (1 + exp(-lam x))."""
+
+    lam: PositiveRate
+
+
+SourceKind = Literal["manual", "fit", "robyn", "meridian", "pymc-marketing"]
+
+
+class CurveSource(Strict):
+    """Where a curve comes from: typed in, fitted to observations, or imported from a
+    marketing-mix model; `n` is the number of observations behind it."""
+
+    kind: SourceKind
+    date: Annotated[str, BeforeValidator(_period)] | None = None
+    n: Annotated[int, BeforeValidator(_whole), Field(ge=0, le=10**9)] | None = None
 
 
 def _check_points(points: list[tuple[float, float]]) -> list[tuple[float, float]]:
@@ -235,18 +284,56 @@ def _pair(value: Any) -> Any:
 CurvePoint = Annotated[tuple[float, float], BeforeValidator(_pair)]
 
 
+CURVE_FORMS: Final = ("points", "saturating", "hill", "exponential", "logistic")
+
+
 class Curve(Strict):
-    """A response curve: exactly one of `points` or `saturating`."""
+    """A response curve: exactly one of its forms, and optionally where it comes from."""
 
     points: (
         Annotated[list[CurvePoint], Field(min_length=1), AfterValidator(_check_points)] | None
     ) = None
     saturating: Saturating | None = None
+    hill: Hill | None = None
+    exponential: Exponential | None = None
+    logistic: Logistic | None = None
+    source: CurveSource | None = None
 
     @model_validator(mode="after")
     def _exactly_one(self) -> "Curve":
-        if (self.points is None) == (self.saturating is None):
-            raise ValueError("give exactly one of 'points' or 'saturating'")
+        given = [form for form in CURVE_FORMS if getattr(self, form) is not None]
+        if len(given) != 1:
+            raise ValueError("give exactly one of " + ", ".join(f"'{f}'" for f in CURVE_FORMS))
+        return self
+
+    @property
+    def form(self) -> str:
+        return next(form for form in CURVE_FORMS if getattr(self, form) is not None)
+
+
+class Observation(Strict):
+    period: Annotated[
+        str, BeforeValidator(_period), Field(max_length=LABEL_MAX), AfterValidator(one_line)
+    ]
+    spend: Money
+    outcome: Number
+
+
+class Observations(Strict):
+    """Evidence behind a curve: spend and a KPI's outcome per period, and the outcome
+    values that mean quality 0 and quality 1 (without them the outcome is a quality)."""
+
+    kpi: Text | None = None
+    outcome_at_0: Number | None = None
+    outcome_at_1: Number | None = None
+    rows: Annotated[list[Observation], Field(max_length=MAX_OBSERVATIONS)] = []
+
+    @model_validator(mode="after")
+    def _scale(self) -> "Observations":
+        if (self.outcome_at_0 is None) != (self.outcome_at_1 is None):
+            raise ValueError("give both outcome_at_0 and outcome_at_1, or neither")
+        if self.outcome_at_0 is not None and self.outcome_at_0 == self.outcome_at_1:
+            raise ValueError("outcome_at_0 and outcome_at_1 must differ")
         return self
 
 
@@ -288,6 +375,7 @@ class Touchpoint(Strict):
     min_spend: Money = 0.0
     max_spend: Money
     curve: Curve
+    observations: Observations | None = None
     description: Description | None = None
     pain_points: Annotated[list[PainPoint], Field(max_length=MAX_PAIN_POINTS)] = []
     feedback: Annotated[list[FeedbackNote], Field(max_length=MAX_FEEDBACK)] = []

@@ -7,6 +7,7 @@ baselines and the result all speak about touchpoint ``i`` and journey ``j`` the 
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from typing import Literal
 
 from optimizer.document import (
     MODES,
@@ -17,17 +18,36 @@ from optimizer.document import (
     Scenario,
     scenario_problems,
 )
+from optimizer.document import (
+    Curve as DocumentCurve,
+)
+
+CurveForm = Literal["points", "saturating", "hill", "exponential", "logistic"]
 
 
 @dataclass(frozen=True, slots=True)
 class Curve:
-    """A response curve: `points` (piecewise linear, flat after the last point) or
-    saturating `base + (top - base) * x / (x + half_spend)`."""
+    """A response curve: `points` (piecewise linear, flat after the last point) or a
+    concave formula (optimizer/curves.py) from `base` to `top`:
+
+    - saturating: base + (top - base) * x / (x + half_spend)
+    - hill: base + (top - base) * x^shape / (x^shape + half_spend^shape), shape <= 1
+    - exponential: base + (top - base) * (1 - exp(-x / scale))
+    - logistic: base + (top - base) * (1 - exp(-lam x)) / (1 + exp(-lam x))
+    """
 
     points: tuple[tuple[float, float], ...] | None = None
     base: float = 0.0
     top: float = 0.0
     half_spend: float = 1.0
+    form: CurveForm = "saturating"
+    shape: float = 1.0
+    scale: float = 1.0
+    lam: float = 1.0
+
+    def __post_init__(self) -> None:
+        if self.points is not None and self.form != "points":
+            object.__setattr__(self, "form", "points")
 
     @property
     def is_points(self) -> bool:
@@ -120,6 +140,25 @@ class PortfolioProblem:
         return replace(self, budget=budget)
 
 
+def problem_curve(curve: DocumentCurve) -> Curve:
+    """The optimizer's view of a document curve."""
+    c = curve
+    if c.points is not None:
+        return Curve(points=tuple((float(s), float(q)) for s, q in c.points), form="points")
+    if c.hill is not None:
+        h = c.hill
+        return Curve(base=h.base, top=h.max, half_spend=h.half_spend, shape=h.shape, form="hill")
+    if c.exponential is not None:
+        e = c.exponential
+        return Curve(base=e.base, top=e.max, scale=e.scale, form="exponential")
+    if c.logistic is not None:
+        g = c.logistic
+        return Curve(base=g.base, top=g.max, lam=g.lam, form="logistic")
+    sat = c.saturating
+    assert sat is not None
+    return Curve(base=sat.base, top=sat.max, half_spend=sat.half_spend)
+
+
 def resolve(
     doc: PortfolioDocument,
     scenario_id: str | None = None,
@@ -196,12 +235,7 @@ def resolve(
 
     touchpoints = []
     for tp in doc.touchpoints:
-        if tp.curve.points is not None:
-            curve = Curve(points=tuple((float(s), float(q)) for s, q in tp.curve.points))
-        else:
-            sat = tp.curve.saturating
-            assert sat is not None
-            curve = Curve(base=sat.base, top=sat.max, half_spend=sat.half_spend)
+        curve = problem_curve(tp.curve)
         lower, upper = tp.min_spend, tp.max_spend
         if tp.id in locks:
             lower = upper = locks[tp.id]

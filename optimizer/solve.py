@@ -21,7 +21,7 @@ import numpy as np
 import pulp
 
 from optimizer.baselines import current_allocation, silo_allocation
-from optimizer.curves import chord_lines, evaluate, refine, slope_at
+from optimizer.curves import chord_lines, finite_slope, refine, tangent
 from optimizer.diagnose import diagnose
 from optimizer.document import PortfolioDocument
 from optimizer.evaluate import Evaluation, evaluate_allocation, value_gradient, violations
@@ -204,7 +204,7 @@ def true_curve_prices(
         chord = lines.breakpoints[k + 1] - lines.breakpoints[k]
         step = max(chord, PRICE_RADIUS * (tp.upper - tp.lower))
         points[t] = [p for p in (x - step, x, x + step) if tp.lower <= p <= tp.upper]
-        cuts[t] = [(p, slope_at(tp.curve, p), evaluate(tp.curve, p)) for p in points[t]]
+        cuts[t] = [tangent(tp.curve, p, tp.upper) for p in points[t]]
         slopes[t] = [slope for _, slope, _ in cuts[t]]
         bounds[t] = (max(tp.lower, x - 2 * step), min(tp.upper, x + 2 * step))
     live.outer(cuts, bounds)
@@ -219,8 +219,9 @@ def true_curve_prices(
             x = min(max(solution.spends[t], tp.lower), tp.upper)
             if min(abs(x - p) for p in at) <= CUT_CLOSE * max(tp.upper - tp.lower, 1.0):
                 continue
-            slope = slope_at(tp.curve, x)
-            new[t] = [(x, slope, evaluate(tp.curve, x))]
+            cut = tangent(tp.curve, x, tp.upper)
+            slope = cut[1]
+            new[t] = [cut]
             at.append(x)
             slopes[t].append(slope)
         if not new:
@@ -332,7 +333,7 @@ def duals_of(
         # the duals speak of spend here; value per unit comes from the journeys' gradient
         gradient = value_gradient(problem, evaluation)
         marginal = [
-            g * slope_at(tp.curve, x)
+            g * finite_slope(tp.curve, x, tp.upper)
             for g, tp, x in zip(gradient, problem.touchpoints, evaluation.spends, strict=True)
         ]
         return Duals(budget=budget, departments=departments, floors=floors, marginal=marginal)
@@ -356,7 +357,7 @@ def duals_of(
         else:
             # fixed spend (lock, exclude): the quality bound's dual times the curve's slope
             dual = solution.col_duals[built.quality[t].id]
-            value = dual * slope_at(tp.curve, tp.lower) * built.scale
+            value = dual * finite_slope(tp.curve, tp.lower, tp.upper) * built.scale
         marginal[t] = max(0.0, value)
     return Duals(budget=budget, departments=departments, floors=floors, marginal=marginal)
 

@@ -468,3 +468,12 @@ def test_scenario_summary_lists_the_overrides_by_name(portfolio: dict[str, Any])
         "maximize value",
         f"{hotline} locked at €170K",
     ]
+
+
+def test_evaluate_curve_knows_every_form() -> None:
+    hill = {"hill": {"base": 0.1, "max": 0.9, "half_spend": 100, "shape": 0.5}}
+    assert frames.evaluate_curve(hill, 100) == pytest.approx(0.5)
+    exponential = {"exponential": {"base": 0.1, "max": 0.9, "scale": 100}}
+    assert frames.evaluate_curve(exponential, 100) == pytest.approx(0.1 + 0.8 * (1 - math.exp(-1)))
+    logistic = {"logistic": {"base": 0.1, "max": 0.9, "lam": 0.01}}
+    assert frames.evaluate_curve(logistic, 100) == pytest.approx(0.1 + 0.8 * math.tanh(0.5))

@@ -20,7 +20,8 @@ The linear program, for touchpoints t, journeys j, departments d::
 
 Curves: `points` curves are exact (a concave piecewise linear function is the minimum of its
 pieces' lines, the flat tail included). Saturating curves get ``segments`` chords between
-breakpoints spaced evenly in (x + half_spend)^-1/2, which spreads the chord error evenly: chords
+breakpoints spaced evenly in (x + half_spend)^-1/2, which spreads the chord error evenly
+(hill, exponential and logistic curves: breakpoints evenly spaced in quality): chords
 lie below the curve, so the chord LP's allocation is feasible on the true curves and its true
 value is a lower bound of the true optimum; tangents at the same breakpoints lie above it, so
 the tangent LP is a relaxation and its optimum an upper bound.
@@ -38,7 +39,7 @@ from scipy import sparse
 from optimizer.problem import Curve, PortfolioProblem
 
 SEGMENTS = 256
-"""Chords (and tangents) per saturating curve."""
+"""Chords (and tangents) per formula curve."""
 
 TIE_TOLERANCE = 1e-9
 """Relative slack on the optimum in the least-spend re-solve."""
@@ -58,7 +59,40 @@ def curve_quality(curve: Curve, spend: float) -> float:
                 return q0 + (q1 - q0) * (spend - s0) / (s1 - s0)
         return points[-1][1]
     x = max(spend, 0.0)
-    return curve.base + (curve.top - curve.base) * x / (x + curve.half_spend)
+    a = curve.top - curve.base
+    if curve.form == "hill":
+        n = curve.shape
+        return curve.base + a * x**n / (x**n + curve.half_spend**n)
+    if curve.form == "exponential":
+        return curve.base + a * (1 - math.exp(-x / curve.scale))
+    if curve.form == "logistic":
+        e = math.exp(-curve.lam * x)
+        return curve.base + a * (1 - e) / (1 + e)
+    return curve.base + a * x / (x + curve.half_spend)
+
+
+def tangent_point(curve: Curve, spend: float) -> float:
+    """Where the tangent at `spend` is taken: a hill curve with shape < 1 is infinitely
+    steep at 0, so its tangent there is taken a hair to the right (still a tangent, still
+    above the curve)."""
+    if curve.form == "hill":
+        return max(spend, 1e-9 * curve.half_spend)
+    return spend
+
+
+def curve_slope(curve: Curve, spend: float) -> float:
+    """dq/dx of a formula curve (written out here, not taken from optimizer.curves)."""
+    x = max(spend, 0.0)
+    a = curve.top - curve.base
+    if curve.form == "hill":
+        n, h = curve.shape, curve.half_spend
+        return a * n * h**n * x ** (n - 1) / (x**n + h**n) ** 2
+    if curve.form == "exponential":
+        return a / curve.scale * math.exp(-x / curve.scale)
+    if curve.form == "logistic":
+        e = math.exp(-curve.lam * x)
+        return a * 2 * curve.lam * e / (1 + e) ** 2
+    return a * curve.half_spend / (x + curve.half_spend) ** 2
 
 
 def effective_qualities(problem: PortfolioProblem, curve_qualities: Sequence[float]) -> list[float]:
@@ -146,7 +180,27 @@ def is_exact(problem: PortfolioProblem) -> bool:
 
 
 def breakpoints(curve: Curve, lower: float, upper: float, segments: int) -> np.ndarray:
-    """Breakpoints of a saturating curve on [lower, upper], even in (x + h)^-1/2."""
+    """Breakpoints of a saturating curve on [lower, upper], even in (x + h)^-1/2; of the
+    other forms, half even in quality (dense where the curve bends, found by bisection) and
+    half even in spend (for the long flat tail)."""
+    if curve.form != "saturating":
+        q_low, q_up = curve_quality(curve, lower), curve_quality(curve, upper)
+        xs = [lower]
+        for q in np.linspace(q_low, q_up, segments // 2 + 1)[1:-1].tolist():
+            lo, hi = xs[-1], upper
+            for _ in range(100):
+                mid = (lo + hi) / 2
+                lo, hi = (mid, hi) if curve_quality(curve, mid) < q else (lo, mid)
+            if hi > xs[-1]:
+                xs.append(hi)
+        xs.append(upper)
+        even = np.linspace(lower, upper, segments - len(xs) + 3)
+        merged = np.unique(np.concatenate([np.array(xs), even]))
+        # points a rounding error apart would make a chord of noise
+        keep = np.concatenate([[True], np.diff(merged) > 1e-9 * (upper - lower)])
+        merged = merged[keep]
+        merged[-1] = upper
+        return merged
     h = curve.half_spend
     r = np.linspace((lower + h) ** -0.5, (upper + h) ** -0.5, segments + 1)
     xs = r**-2.0 - h
@@ -179,8 +233,10 @@ def curve_lines(
         return qs[:-1] - slopes * xs[:-1], slopes
     if side != "tangent":
         raise ValueError(side)
-    slopes = (curve.top - curve.base) * curve.half_spend / (xs + curve.half_spend) ** 2
-    return qs - slopes * xs, slopes
+    at = np.array([tangent_point(curve, x) for x in xs.tolist()])
+    slopes = np.array([curve_slope(curve, x) for x in at.tolist()])
+    values = np.array([curve_quality(curve, x) for x in at.tolist()])
+    return values - slopes * at, slopes
 
 
 def chord_error(curve: Curve, lower: float, upper: float, segments: int = SEGMENTS) -> float:
@@ -193,8 +249,19 @@ def chord_error(curve: Curve, lower: float, upper: float, segments: int = SEGMEN
     for x0, x1 in zip(xs, xs[1:], strict=False):
         q0, q1 = curve_quality(curve, x0), curve_quality(curve, x1)
         slope = (q1 - q0) / (x1 - x0)
-        # The gap of a concave curve to its chord peaks where the curve's slope equals the chord's.
-        x = math.sqrt(rise / slope) - curve.half_spend if slope > 0 else x0
+        if curve.form == "saturating":
+            # The gap of a concave curve to its chord peaks where the curve's slope equals
+            # the chord's.
+            x = math.sqrt(rise / slope) - curve.half_spend if slope > 0 else x0
+        else:
+            # the gap is concave on the segment: a ternary search finds its peak
+            lo, hi = float(x0), float(x1)
+            for _ in range(80):
+                m1, m2 = lo + (hi - lo) / 3, hi - (hi - lo) / 3
+                g1 = curve_quality(curve, m1) - (q0 + slope * (m1 - x0))
+                g2 = curve_quality(curve, m2) - (q0 + slope * (m2 - x0))
+                lo, hi = (m1, hi) if g1 < g2 else (lo, m2)
+            x = (lo + hi) / 2
         x = min(max(x, x0), x1)
         worst = max(worst, curve_quality(curve, x) - (q0 + slope * (x - x0)))
     return worst

@@ -5,6 +5,7 @@ in multiples of 10 and qualities in hundredths where that keeps the example read
 are concave by construction (points: decreasing slopes; saturating: always concave).
 """
 
+import math
 from typing import Any
 
 import yaml
@@ -53,6 +54,24 @@ def saturating_curve(draw: st.DrawFn) -> dict[str, Any]:
     return {"saturating": {"base": base, "max": top, "half_spend": half_spend}}
 
 
+@st.composite
+def formula_curve(draw: st.DrawFn) -> dict[str, Any]:
+    """A concave curve of any formula form (saturating, hill with shape <= 1, exponential,
+    logistic) on the spend scale of `saturating_curve`."""
+    base = draw(_fraction(0, 0.6))
+    top = draw(_fraction(base, 1.0))
+    scale = draw(_money(500, 10))
+    form = draw(st.sampled_from(["saturating", "hill", "exponential", "logistic"]))
+    if form == "hill":
+        shape = draw(_fraction(0.3, 1.0))
+        return {"hill": {"base": base, "max": top, "half_spend": scale, "shape": shape}}
+    if form == "exponential":
+        return {"exponential": {"base": base, "max": top, "scale": scale}}
+    if form == "logistic":
+        return {"logistic": {"base": base, "max": top, "lam": 1 / scale}}
+    return {"saturating": {"base": base, "max": top, "half_spend": scale}}
+
+
 def _quality_at(curve: dict[str, Any], spend: float) -> float:
     """A curve's quality (to aim floors at reachable levels while drawing)."""
     if "points" in curve:
@@ -61,8 +80,16 @@ def _quality_at(curve: dict[str, Any], spend: float) -> float:
             if spend <= s1:
                 return q0 + (q1 - q0) * (spend - s0) / (s1 - s0)
         return pts[-1][1]
-    sat = curve["saturating"]
-    return sat["base"] + (sat["max"] - sat["base"]) * spend / (spend + sat["half_spend"])
+    (form, c), *_ = ((k, v) for k, v in curve.items() if k != "source")
+    x, a = max(spend, 0.0), c["max"] - c["base"]
+    if form == "hill":
+        r = (x / c["half_spend"]) ** c["shape"]
+        return c["base"] + a * r / (1 + r)
+    if form == "exponential":
+        return c["base"] + a * (1 - math.exp(-x / c["scale"]))
+    if form == "logistic":
+        return c["base"] + a * math.tanh(c["lam"] * x / 2)
+    return c["base"] + a * x / (x + c["half_spend"])
 
 
 @st.composite
@@ -76,14 +103,21 @@ def portfolios(
 ) -> dict[str, Any]:
     """A random valid portfolio document, maybe with one scenario (id "s").
 
-    curves: "points" (exact LP), "saturating" or "mixed". scenario: always, never, or maybe.
+    curves: "points" (exact LP), "saturating", "formulas" (every concave formula form) or
+    "mixed" (points and saturating). scenario: always, never, or maybe.
     """
     n_departments = draw(st.integers(1, 4))
     n_touchpoints = draw(st.integers(2, max_touchpoints))
     touchpoints = []
     for t in range(n_touchpoints):
         kind = curves if curves != "mixed" else draw(st.sampled_from(["points", "saturating"]))
-        curve = draw(points_curve() if kind == "points" else saturating_curve())
+        curve = draw(
+            points_curve()
+            if kind == "points"
+            else formula_curve()
+            if kind == "formulas"
+            else saturating_curve()
+        )
         max_spend = draw(_money(1000, 10))
         # Mostly no min spend; else up to half the max (min spends above caps and budgets
         # still happen, as they should, but not in most examples).

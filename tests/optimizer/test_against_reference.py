@@ -87,6 +87,30 @@ def test_every_run_passes_check_run(doc, mode):
 # --------------------------------------------------------------------------- the optimum
 
 
+@examples(40)
+@given(portfolios(curves="formulas"), modes)
+def test_every_form_passes_check_run_within_the_reference_bounds(doc, mode):
+    """Hill, exponential and logistic curves (and saturating) beside each other: the run
+    checks out and its objective lies between the reference's chord and tangent bounds."""
+    problem = setup(doc, mode=mode)
+    run = solve(problem)
+    assert check_run(problem, run) == []
+    ref = reference_optimum(problem)
+    if ref.feasible is False:
+        assert run.status == "infeasible"
+        return
+    if run.status == "infeasible":
+        assert ref.feasible is not True
+        return
+    objective = run.portfolio.objective
+    tol = objective_tolerance(problem)
+    if mode == "min_spend":
+        assert ref.lower - tol <= objective <= ref.upper * (1 + GAP_TARGET) + tol
+    else:
+        slack = GAP_TARGET * max(abs(ref.lower), abs(ref.upper))
+        assert ref.lower - slack - tol <= objective <= ref.upper + tol
+
+
 @examples(120)
 @given(portfolios(), modes)
 def test_optimum_lies_between_the_reference_bounds(doc, mode):

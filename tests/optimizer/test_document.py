@@ -231,7 +231,49 @@ CASES = [
     (
         "touchpoints.0.curve",
         {},
-        "touchpoints[0].curve: give exactly one of 'points' or 'saturating'",
+        "touchpoints[0].curve: give exactly one of 'points', 'saturating', 'hill', "
+        "'exponential', 'logistic'",
+    ),
+    (
+        "touchpoints.0.curve",
+        {"hill": {"base": 0.1, "max": 0.9, "half_spend": 100, "shape": 2.5}},
+        "touchpoints[0].curve.hill: shape 2.5 above 1 makes an S-shaped curve; "
+        "S-shaped curves are not solved yet",
+    ),
+    (
+        "touchpoints.0.curve",
+        {"hill": {"base": 0.1, "max": 0.9, "half_spend": 100, "shape": 0}},
+        "touchpoints[0].curve.hill.shape: Input should be greater than 0",
+    ),
+    (
+        "touchpoints.0.curve",
+        {"exponential": {"base": 0.5, "max": 0.4, "scale": 100}},
+        "touchpoints[0].curve.exponential: base 0.5 is above max 0.4",
+    ),
+    (
+        "touchpoints.0.curve",
+        {"exponential": {"base": 0.1, "max": 1.2, "scale": 100}},
+        "touchpoints[0].curve.exponential.max: Input should be less than or equal to 1",
+    ),
+    (
+        "touchpoints.0.curve",
+        {"logistic": {"base": 0.1, "max": 0.9, "lam": -1}},
+        "touchpoints[0].curve.logistic.lam: Input should be greater than 0",
+    ),
+    (
+        "touchpoints.0.curve",
+        {"logistic": {"base": 0.1, "max": 0.9, "lam": 0.01}, "source": {"kind": "guess"}},
+        "touchpoints[0].curve.source.kind: Input should be",
+    ),
+    (
+        "touchpoints.0.observations",
+        {"outcome_at_0": 0.4, "rows": []},
+        "touchpoints[0].observations: give both outcome_at_0 and outcome_at_1, or neither",
+    ),
+    (
+        "touchpoints.0.observations",
+        {"rows": [{"period": "2026-01", "spend": -1, "outcome": 0.5}]},
+        "touchpoints[0].observations.rows[0].spend: Input should be greater than or equal to 0",
     ),
     (
         "touchpoints.0.curve",

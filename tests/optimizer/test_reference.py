@@ -471,3 +471,31 @@ def test_silo_value_range_is_narrow_for_a_strictly_concave_department():
     assert high - low < 0.1 * 437.5
     exact_low, exact_high = silo_weighted_value_range(problem, rel_tol=0)
     assert low <= exact_low <= 437.5 <= exact_high <= high
+
+
+@pytest.mark.parametrize(
+    ("curve", "lower", "upper"),
+    [
+        ({"hill": {"base": 0.1, "max": 0.9, "half_spend": 300, "shape": 0.5}}, 0, 5000),
+        ({"hill": {"base": 0.0, "max": 1.0, "half_spend": 300, "shape": 1.0}}, 20, 900),
+        ({"exponential": {"base": 0.2, "max": 0.8, "scale": 250}}, 0, 3000),
+        ({"logistic": {"base": 0.05, "max": 0.95, "lam": 0.004}}, 0, 3000),
+    ],
+    ids=["hill-0.5", "hill-1", "exponential", "logistic"],
+)
+def test_tangents_lie_above_and_chords_below_every_form(curve, lower, upper):
+    data = portfolio(
+        budget=0,
+        touchpoints=[touchpoint("a", curve, upper)],
+        journeys=[journey("j", 1, [("a", 1)])],
+    )
+    c = problem_of(data).touchpoints[0].curve
+    chord_a, chord_b = curve_lines(c, lower, upper, side="chord")
+    tangent_a, tangent_b = curve_lines(c, lower, upper, side="tangent")
+    error = chord_error(c, lower, upper)
+    assert 0 < error < 2e-3
+    for k in range(2001):
+        x = lower + (upper - lower) * k / 2000
+        true = curve_quality(c, x)
+        assert min(chord_a + chord_b * x) - 1e-12 <= true <= min(tangent_a + tangent_b * x) + 1e-9
+        assert true - min(chord_a + chord_b * x) <= error + 1e-12
