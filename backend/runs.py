@@ -36,9 +36,8 @@ from optimizer.document import (
     validate_document,
 )
 from optimizer.problem import PortfolioProblem, resolve
-from optimizer.result import RunResult
+from optimizer.result import RunResult, SolveError
 from optimizer.sheets import Stored
-from optimizer.solve import SolveError
 from optimizer.solve import solve as solve_problem
 
 log = logging.getLogger("journeyfolio.runs")

@@ -88,10 +88,14 @@ def silo_allocation(
         if owner_a.size:
             steep = slope_a > price[owner_a]
             np.maximum.at(x, owner_a[steep], end_a[steep])
-        return np.clip(x, lower, upper)
+        clipped: np.ndarray = np.clip(x, lower, upper)
+        return clipped
 
     n_dept = len(problem.departments)
-    totals = lambda x: np.bincount(dept, weights=x, minlength=n_dept)  # noqa: E731
+
+    def totals(x: np.ndarray) -> np.ndarray:
+        return np.bincount(dept, weights=x, minlength=n_dept)
+
     steepest = max(
         float(slope_a.max()) if slope_a.size else 0.0,
         max((finite_slope(tps[t].curve, 0.0, tps[t].upper) for t in sat), default=0.0),
@@ -114,4 +118,5 @@ def silo_allocation(
     x = np.where(enough[dept], x_all, x)
     # a department whose minimum spends exceed its allotment spends its minimums
     x = np.where((totals(lower) >= allot)[dept], lower, x)
-    return x.tolist()
+    spends: list[float] = x.tolist()
+    return spends

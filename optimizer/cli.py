@@ -149,7 +149,8 @@ def optimize(
     """Allocate the budget across touchpoints so the portfolio's journey value is maximal."""
     doc, problem = load_problem(file, scenario, mode, budget, pooled)
 
-    from optimizer.solve import SolveError, solve
+    from optimizer.result import SolveError
+    from optimizer.solve import solve
 
     try:
         result = solve(problem, time_limit=time_limit)
@@ -264,8 +265,9 @@ def robustness(
     """How sure are we? Value spread of the optimal, silo and current allocations when the
     response curves are off."""
     doc, problem = load_problem(file, scenario, mode, budget, pooled)
+    from optimizer.result import SolveError
     from optimizer.robustness import robustness as compute
-    from optimizer.solve import SolveError, solve
+    from optimizer.solve import solve
 
     try:
         run = solve(problem)
@@ -315,7 +317,8 @@ def bridge(
     from optimizer.bridge import bridge as compute
     from optimizer.document import DocumentError, load_document
     from optimizer.problem import resolve
-    from optimizer.solve import SolveError, solve
+    from optimizer.result import SolveError
+    from optimizer.solve import solve
 
     try:
         doc = load_document(file)

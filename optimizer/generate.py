@@ -218,10 +218,10 @@ def curve_quality(curve: dict[str, Any], spend: float) -> float:
         points = curve["points"]
         for (s0, q0), (s1, q1) in itertools.pairwise(points):
             if spend <= s1:
-                return q0 + (q1 - q0) * (spend - s0) / (s1 - s0)
-        return points[-1][1]
+                return float(q0 + (q1 - q0) * (spend - s0) / (s1 - s0))
+        return float(points[-1][1])
     sat = curve["saturating"]
-    return sat["base"] + (sat["max"] - sat["base"]) * spend / (spend + sat["half_spend"])
+    return float(sat["base"] + (sat["max"] - sat["base"]) * spend / (spend + sat["half_spend"]))
 
 
 def _department_count(touchpoints: int) -> int:

@@ -91,7 +91,8 @@ def robustness(
     gains = nominal - structure.curves.evaluate(np.zeros(len(problem.touchpoints)))
 
     def weighted_values(curve_qualities: np.ndarray) -> np.ndarray:
-        return structure.experiences(curve_qualities)[1] @ structure.weights
+        values: np.ndarray = structure.experiences(curve_qualities)[1] @ structure.weights
+        return values
 
     rng = np.random.default_rng(seed)
     results: list[list[np.ndarray]] = [[], [], []]
