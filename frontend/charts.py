@@ -28,6 +28,15 @@ def _money(field: str, title: str, currency: str) -> alt.Tooltip:
     return alt.Tooltip(f"{field}:Q").format(",.0f").title(f"{title} ({currency})")
 
 
+def _layer(*charts: Any, **kwargs: Any) -> alt.LayerChart:
+    """`alt.layer`, which is typed to return a FacetChart when the layers share facet encodings
+    (it hoists them); the layers here never have any."""
+    chart = alt.layer(*charts, **kwargs)
+    if not isinstance(chart, alt.LayerChart):
+        raise TypeError("layers with facet encodings: facet the layer chart instead")
+    return chart
+
+
 def _run_colors(runs: Sequence[str]) -> alt.Scale:
     return alt.Scale(domain=list(runs), range=RUN_COLORS[: len(runs)])
 
@@ -64,7 +73,7 @@ def portfolio_matrix(frame: Any, currency: str) -> alt.LayerChart:
         ],
     )
     labels = base.mark_text(align="left", dx=12, fontSize=11).encode(text=alt.Text("journey:N"))
-    return alt.layer(bubbles, labels).properties(height=460)
+    return _layer(bubbles, labels).properties(height=460)
 
 
 # =========================================================================== one journey
@@ -92,12 +101,13 @@ def kpi_trend(frame: Any) -> alt.FacetChart:
         .encode(y=alt.Y("target:Q"), tooltip=[alt.Tooltip("target:Q").title("Target")])
         .transform_filter("isValid(datum.target)")
     )
-    return (
-        alt.layer(line, target, data=frame)
+    chart: alt.FacetChart = (
+        _layer(line, target, data=frame)
         .properties(width=260, height=150)
         .facet(facet=alt.Facet("kpi:N").title(None), columns=3)
         .resolve_scale(y="independent", x="independent")
     )
+    return chart
 
 
 def journey_map(frame: Any, stages: Sequence[str]) -> alt.LayerChart:
@@ -106,7 +116,7 @@ def journey_map(frame: Any, stages: Sequence[str]) -> alt.LayerChart:
     base = alt.Chart(frame).encode(
         x=alt.X("stage:N").sort(list(stages)).title("Stage").axis(orient="top", labelAngle=0),
         y=alt.Y("label:N")
-        .sort(alt.EncodingSortField(field="step", order="ascending"))
+        .sort(field="step", order="ascending")
         .title(None)
         .axis(labelLimit=LABEL_LIMIT, labelOverlap=False),
     )
@@ -128,7 +138,7 @@ def journey_map(frame: Any, stages: Sequence[str]) -> alt.LayerChart:
         .transform_calculate(text="format(datum.quality, '.2f') + (datum.critical ? ' ★' : '')")
         .encode(text=alt.Text("text:N"))
     )
-    return alt.layer(cells, text).properties(height=alt.Step(ROW_STEP))
+    return _layer(cells, text).properties(height=alt.Step(ROW_STEP))
 
 
 def emotion_curve(frame: Any) -> alt.LayerChart:
@@ -149,12 +159,12 @@ def emotion_curve(frame: Any) -> alt.LayerChart:
         ],
     )
     zero = base.mark_rule(color="#bbb").encode(y=alt.datum(0))
-    return alt.layer(zero, line, points).properties(height=240)
+    return _layer(zero, line, points).properties(height=240)
 
 
 def journey_costs(frame: Any, currency: str) -> alt.Chart:
     """Where the journey's attributed cost comes from, by touchpoint."""
-    return (
+    chart: alt.Chart = (
         alt.Chart(frame)
         .mark_bar()
         .encode(
@@ -168,6 +178,7 @@ def journey_costs(frame: Any, currency: str) -> alt.Chart:
         )
         .properties(height=alt.Step(BAR_STEP))
     )
+    return chart
 
 
 # =========================================================================== touchpoints
@@ -178,7 +189,7 @@ def sharing_matrix(frame: Any) -> alt.LayerChart:
     touchpoint carries; ★ marks a moment of truth. Most shared touchpoints come first."""
     base = alt.Chart(frame).encode(
         x=alt.X("touchpoint:N")
-        .sort(alt.EncodingSortField(field="journeys_sharing", op="max", order="descending"))
+        .sort(field="journeys_sharing", op="max", order="descending")
         .title(None)
         .axis(orient="top", labelAngle=-40, labelLimit=LABEL_LIMIT, labelOverlap=False),
         y=alt.Y("journey:N").title(None).axis(labelLimit=LABEL_LIMIT, labelOverlap=False),
@@ -198,7 +209,7 @@ def sharing_matrix(frame: Any) -> alt.LayerChart:
         ],
     )
     marks = base.mark_text(fontSize=13, color="black").encode(text=alt.Text("mark:N"))
-    return alt.layer(cells, marks).properties(width=alt.Step(34), height=alt.Step(ROW_STEP))
+    return _layer(cells, marks).properties(width=alt.Step(34), height=alt.Step(ROW_STEP))
 
 
 def response_curves(frame: Any, currency: str, *, columns: int = 3) -> alt.FacetChart:
@@ -229,12 +240,13 @@ def response_curves(frame: Any, currency: str, *, columns: int = 3) -> alt.Facet
         )
         .transform_filter(alt.datum.kind != "curve")
     )
-    return (
-        alt.layer(curve, marks, data=frame)
+    chart: alt.FacetChart = (
+        _layer(curve, marks, data=frame)
         .properties(width=230, height=150)
         .facet(facet=alt.Facet("touchpoint:N").title(None), columns=columns)
         .resolve_scale(x="independent")
     )
+    return chart
 
 
 # =========================================================================== runs
@@ -242,13 +254,13 @@ def response_curves(frame: Any, currency: str, *, columns: int = 3) -> alt.Facet
 
 def allocation_bars(frame: Any, item: str, currency: str) -> alt.Chart:
     """Current vs. optimal spend per item (touchpoint or department), side by side."""
-    return (
+    chart: alt.Chart = (
         alt.Chart(frame)
         .mark_bar()
         .encode(
             x=alt.X("spend:Q").title(f"Spend ({currency})").axis(format="~s"),
             y=alt.Y(f"{item}:N")
-            .sort(alt.EncodingSortField(field="spend", op="max", order="descending"))
+            .sort(field="spend", op="max", order="descending")
             .title(None)
             .axis(labelLimit=LABEL_LIMIT),
             yOffset=alt.YOffset("allocation:N"),
@@ -261,12 +273,13 @@ def allocation_bars(frame: Any, item: str, currency: str) -> alt.Chart:
         )
         .properties(height=alt.Step(BAR_STEP))
     )
+    return chart
 
 
 def shadow_price_bars(frame: Any, unit: str) -> alt.Chart:
     """What one more unit of each constraint is worth, in `unit` (the run's words for it:
     prices of different units do not share an axis)."""
-    return (
+    chart: alt.Chart = (
         alt.Chart(frame)
         .mark_bar(color="#ff7f0e")
         .encode(
@@ -280,6 +293,7 @@ def shadow_price_bars(frame: Any, unit: str) -> alt.Chart:
         )
         .properties(height=alt.Step(BAR_STEP))
     )
+    return chart
 
 
 # =========================================================================== compare
@@ -288,7 +302,7 @@ def shadow_price_bars(frame: Any, unit: str) -> alt.Chart:
 def compare_figures(frame: Any, currency: str) -> alt.Chart:
     """Value, spend and price of silos of each run, grouped (runs in the frame's order)."""
     runs = list(dict.fromkeys(frame["run"]))
-    return (
+    chart: alt.Chart = (
         alt.Chart(frame)
         .mark_bar()
         .encode(
@@ -311,6 +325,7 @@ def compare_figures(frame: Any, currency: str) -> alt.Chart:
         )
         .properties(height=320)
     )
+    return chart
 
 
 def delta_bars(frame: Any, currency: str, title: str, runs: Sequence[str]) -> alt.LayerChart:
@@ -321,7 +336,7 @@ def delta_bars(frame: Any, currency: str, title: str, runs: Sequence[str]) -> al
     bars = base.mark_bar().encode(
         x=alt.X("delta:Q").title(title).axis(format="~s"),
         y=alt.Y("item:N")
-        .sort(alt.EncodingSortField(field="delta", op="sum", order="descending"))
+        .sort(field="delta", op="sum", order="descending")
         .title(None)
         .axis(labelLimit=LABEL_LIMIT, labelOverlap=False),
         yOffset=alt.YOffset("run:N").sort(others),
@@ -337,7 +352,7 @@ def delta_bars(frame: Any, currency: str, title: str, runs: Sequence[str]) -> al
         ],
     )
     zero = base.mark_rule(color="#555").encode(x=alt.datum(0))
-    return alt.layer(bars, zero).properties(height=alt.Step(BAR_STEP * max(len(others), 1)))
+    return _layer(bars, zero).properties(height=alt.Step(BAR_STEP * max(len(others), 1)))
 
 
 # =========================================================================== value bridge
@@ -384,4 +399,4 @@ def bridge_waterfall(frame: Any, currency: str) -> alt.LayerChart:
         )
         .transform_calculate(label_at="max(datum.low, datum.high)")
     )
-    return alt.layer(bars, labels).properties(height=300, title="Value bridge")
+    return _layer(bars, labels).properties(height=300, title="Value bridge")

@@ -142,8 +142,9 @@ class Api:
             raise _explain(response, doing)
         return response
 
-    def _get(self, path: str, doing: str, **params: Any) -> Any:
-        return self._send("GET", path, doing, params=params or None).json()
+    def _get(self, path: str, doing: str, **params: Any) -> dict[str, Any]:
+        body: dict[str, Any] = self._send("GET", path, doing, params=params or None).json()
+        return body
 
     def _versioned(self, response: httpx2.Response) -> Versioned:
         return Versioned(response.json(), response.headers.get("ETag", ""))
@@ -188,7 +189,9 @@ class Api:
         params: dict[str, Any] = {"limit": limit}
         if scenario is not None:
             params["scenario"] = scenario
-        return self._get(f"/portfolios/{portfolio_id}/runs", "listing the runs", **params)["items"]
+        page = self._get(f"/portfolios/{portfolio_id}/runs", "listing the runs", **params)
+        items: list[dict[str, Any]] = page["items"]
+        return items
 
     def run(self, run_id: str) -> dict[str, Any]:
         return self._get(f"/runs/{run_id}", "reading a run")
@@ -244,7 +247,7 @@ class Api:
         if scenario is not None:
             body["scenario"] = scenario
         headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
-        return self._send(
+        run: dict[str, Any] = self._send(
             "POST",
             f"/portfolios/{portfolio_id}/runs",
             "running the optimizer",
@@ -252,6 +255,7 @@ class Api:
             json=body,
             headers=headers,
         ).json()
+        return run
 
     def update_journey(
         self, portfolio_id: str, journey_id: str, changes: dict[str, Any], *, etag: str

@@ -60,7 +60,8 @@ def run(run_id: str) -> dict[str, Any]:
 
 @st.cache_data(show_spinner=False, max_entries=1024)
 def run_overrides(run_id: str) -> dict[str, Any] | None:
-    return api().run_input(run_id)["overrides"]
+    overrides: dict[str, Any] | None = api().run_input(run_id)["overrides"]
+    return overrides
 
 
 @st.cache_data(ttl=30, show_spinner=False, max_entries=64)
@@ -134,7 +135,7 @@ def pick_portfolio() -> dict[str, Any]:
         p["id"]: f"{p['name']} ({p['period']})" if p.get("period") else p["name"] for p in listing
     }
     wanted = st.session_state.get("portfolio") or st.query_params.get("portfolio")
-    chosen = wanted if wanted in ids else ids[0]
+    chosen: str = wanted if isinstance(wanted, str) and wanted in ids else ids[0]
     # The widget's own key is dropped when another page does not draw it: keep the choice
     # under a key of our own and give it back to the widget on every page.
     st.session_state["portfolio"] = chosen

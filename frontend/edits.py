@@ -344,7 +344,8 @@ def scenario_summary(scenario: Json, currency: str, names: Mapping[str, str]) ->
         if scenario.get("pooled")
         else ("department caps apply")
     )
-    lines.append(MODES.get(scenario.get("mode", "max_value"), scenario.get("mode", "")).lower())
+    mode = scenario.get("mode", "max_value")
+    lines.append(MODES.get(mode, str(mode)).lower())
     for key, label in (("priorities", "priority"), ("floors", "floor")):
         for ref, value in (scenario.get(key) or {}).items():
             shown = "none" if value is None else f"{value:g}"

@@ -432,7 +432,9 @@ def touchpoint_table(
     return pd.DataFrame(rows)
 
 
-def curve_points(curve: Json, max_spend: float, samples: int = CURVE_SAMPLES) -> list[tuple]:
+def curve_points(
+    curve: Json, max_spend: float, samples: int = CURVE_SAMPLES
+) -> list[tuple[float, float]]:
     """(spend, quality) along a response curve from 0 to max_spend."""
     if "points" in curve and curve["points"]:
         points = [(float(s), float(q)) for s, q in curve["points"]]
@@ -467,7 +469,7 @@ def evaluate_curve(curve: Json, spend: float) -> float:
         u = g["lam"] * x
         return float(g["base"] - (g["max"] - g["base"]) * math.expm1(-u) / (1 + math.exp(-u)))
     sat = curve["saturating"]
-    return sat["base"] + (sat["max"] - sat["base"]) * x / (x + sat["half_spend"])
+    return float(sat["base"] + (sat["max"] - sat["base"]) * x / (x + sat["half_spend"]))
 
 
 def response_curves(touchpoints: Sequence[Json], run: Json | None) -> Any:

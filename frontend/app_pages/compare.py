@@ -122,7 +122,7 @@ st.caption(
     "Each step is a re-solve; its bar is the value it adds, in money. A step whose re-solve "
     "is infeasible is marked, and the next feasible step carries its effect."
 )
-bridge_tabs = st.tabs([f"To {name}" for name in names[1:]]) if len(chosen) > 2 else [st]
+bridge_tabs = st.tabs([f"To {name}" for name in names[1:]]) if len(chosen) > 2 else [st.container()]
 for place, other, name in zip(bridge_tabs, chosen[1:], names[1:], strict=True):
     with st.spinner("Bridging..."), common.api_errors():
         bridged = common.bridge(portfolio["id"], chosen[0], other)

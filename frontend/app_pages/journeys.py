@@ -320,7 +320,7 @@ with st.form(f"journey-form:{tag}"):
             "touchpoint": st.column_config.SelectboxColumn(
                 "Touchpoint",
                 options=[t["id"] for t in touchpoints],
-                format_func=touchpoint_names.__getitem__,
+                format_func=lambda ref: touchpoint_names[str(ref)],
                 required=True,
                 width="medium",
             ),

@@ -1,5 +1,7 @@
 """Scenario planner: build a scenario, run it, read the allocation and what holds it back."""
 
+from typing import Any
+
 import streamlit as st
 
 from frontend import charts, common, edits, formats, frames
@@ -38,7 +40,7 @@ with st.sidebar:
 
 if chosen == NEW:
     base = None
-    scenario: dict = {"name": "", "pooled": False, "mode": "max_value"}
+    scenario: dict[str, Any] = {"name": "", "pooled": False, "mode": "max_value"}
     tag = f"{portfolio['id']}:new"
 else:
     base_key = f"scenario-base:{portfolio['id']}:{chosen}"
