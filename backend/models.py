@@ -616,15 +616,22 @@ def Nullable() -> Any:  # noqa: N802 - reads like a default value
     return PydanticField(default=None, description="Give null to remove the value.")
 
 
+def Omittable() -> Any:  # noqa: N802 - reads like a default value
+    """A field an update may leave out (kept as it is) but never set to null: its type has no
+    None, so pydantic refuses an explicit null, and the routes read only the fields given
+    (`exclude_unset`). Typed Any, like `Nullable`, because the default stands for "not given"."""
+    return PydanticField(default=None)
+
+
 # ------------------------------------------------------------------ portfolios
 
 
 class PortfolioUpdate(Strict):
-    name: doc.Text = None  # type: ignore[assignment]
-    currency: Annotated[str, PydanticField(pattern=r"^[A-Z]{3}$")] = None  # type: ignore[assignment]
-    period: doc.Period = None  # type: ignore[assignment]
+    name: doc.Text = Omittable()
+    currency: Annotated[str, PydanticField(pattern=r"^[A-Z]{3}$")] = Omittable()
+    period: doc.Period = Omittable()
     description: doc.Description | None = Nullable()
-    budget: doc.Money = None  # type: ignore[assignment]
+    budget: doc.Money = Omittable()
 
 
 class PortfolioPublic(Out):
@@ -655,7 +662,7 @@ class DepartmentCreate(doc.Department):
 
 
 class DepartmentUpdate(Strict):
-    name: doc.Text = None  # type: ignore[assignment]
+    name: doc.Text = Omittable()
     budget: doc.Money | None = Nullable()
     description: doc.Description | None = Nullable()
 
@@ -670,7 +677,7 @@ class PersonaCreate(doc.Persona):
 
 
 class PersonaUpdate(Strict):
-    name: doc.Text = None  # type: ignore[assignment]
+    name: doc.Text = Omittable()
     description: doc.Description | None = Nullable()
     customers: Annotated[int, PydanticField(ge=0)] | None = Nullable()
     value_per_customer: doc.Money | None = Nullable()
@@ -686,19 +693,21 @@ class TouchpointCreate(doc.Touchpoint):
 
 
 class TouchpointUpdate(Strict):
-    name: doc.Text = None  # type: ignore[assignment]
-    department: doc.Slug = None  # type: ignore[assignment]
-    channel: doc.Channel = None  # type: ignore[assignment]
-    current_spend: doc.Money = None  # type: ignore[assignment]
-    min_spend: doc.Money = None  # type: ignore[assignment]
-    max_spend: doc.Money = None  # type: ignore[assignment]
-    curve: doc.Curve = None  # type: ignore[assignment]
+    name: doc.Text = Omittable()
+    department: doc.Slug = Omittable()
+    channel: doc.Channel = Omittable()
+    current_spend: doc.Money = Omittable()
+    min_spend: doc.Money = Omittable()
+    max_spend: doc.Money = Omittable()
+    curve: doc.Curve = Omittable()
     observations: doc.Observations | None = Nullable()
     description: doc.Description | None = Nullable()
     pain_points: Annotated[list[doc.PainPoint], PydanticField(max_length=doc.MAX_PAIN_POINTS)] = (
         None  # type: ignore[assignment]
     )
-    feedback: Annotated[list[doc.FeedbackNote], PydanticField(max_length=doc.MAX_FEEDBACK)] = None  # type: ignore[assignment]
+    feedback: Annotated[list[doc.FeedbackNote], PydanticField(max_length=doc.MAX_FEEDBACK)] = (
+        Omittable()
+    )
 
 
 class TouchpointPublic(doc.Touchpoint):
@@ -711,8 +720,8 @@ class DependencyCreate(doc.Dependency):
 
 
 class DependencyUpdate(Strict):
-    touchpoint: doc.Slug = None  # type: ignore[assignment]
-    requires: doc.Slug = None  # type: ignore[assignment]
+    touchpoint: doc.Slug = Omittable()
+    requires: doc.Slug = Omittable()
 
 
 class DependencyPublic(doc.Dependency):
@@ -725,17 +734,17 @@ class JourneyCreate(doc.Journey):
 
 
 class JourneyUpdate(Strict):
-    name: doc.Text = None  # type: ignore[assignment]
-    persona: doc.Slug = None  # type: ignore[assignment]
+    name: doc.Text = Omittable()
+    persona: doc.Slug = Omittable()
     owner: doc.Label | None = Nullable()
-    lifecycle: doc.Lifecycle = None  # type: ignore[assignment]
-    value: doc.Money = None  # type: ignore[assignment]
-    priority: doc.Priority = None  # type: ignore[assignment]
+    lifecycle: doc.Lifecycle = Omittable()
+    value: doc.Money = Omittable()
+    priority: doc.Priority = Omittable()
     floor: doc.Quality | None = Nullable()
     description: doc.Description | None = Nullable()
-    stages: Annotated[list[doc.Text], PydanticField(max_length=doc.MAX_STAGES)] = None  # type: ignore[assignment]
-    touchpoints: Annotated[list[doc.JourneyLink], PydanticField(min_length=1)] = None  # type: ignore[assignment]
-    kpis: Annotated[list[doc.Kpi], PydanticField(max_length=doc.MAX_KPIS)] = None  # type: ignore[assignment]
+    stages: Annotated[list[doc.Text], PydanticField(max_length=doc.MAX_STAGES)] = Omittable()
+    touchpoints: Annotated[list[doc.JourneyLink], PydanticField(min_length=1)] = Omittable()
+    kpis: Annotated[list[doc.Kpi], PydanticField(max_length=doc.MAX_KPIS)] = Omittable()
 
 
 class JourneyPublic(doc.Journey):
@@ -749,8 +758,8 @@ class LinkCreate(doc.JourneyLink):
 
 class LinkUpdate(Strict):
     stage: doc.Label | None = Nullable()
-    weight: doc.Weight = None  # type: ignore[assignment]
-    critical: bool = None  # type: ignore[assignment]
+    weight: doc.Weight = Omittable()
+    critical: bool = Omittable()
     emotion: Annotated[float, PydanticField(ge=-2, le=2)] | None = Nullable()
 
 
@@ -765,16 +774,16 @@ class ScenarioCreate(doc.Scenario):
 
 
 class ScenarioUpdate(Strict):
-    name: doc.Text = None  # type: ignore[assignment]
+    name: doc.Text = Omittable()
     description: doc.Description | None = Nullable()
     budget: doc.Money | None = Nullable()
-    pooled: bool = None  # type: ignore[assignment]
-    mode: doc.Mode = None  # type: ignore[assignment]
-    priorities: dict[str, doc.Priority] = None  # type: ignore[assignment]
-    floors: dict[str, doc.Quality | None] = None  # type: ignore[assignment]
-    locks: dict[str, doc.Money] = None  # type: ignore[assignment]
-    exclude: list[str] = None  # type: ignore[assignment]
-    departments: dict[str, doc.Money | None] = None  # type: ignore[assignment]
+    pooled: bool = Omittable()
+    mode: doc.Mode = Omittable()
+    priorities: dict[str, doc.Priority] = Omittable()
+    floors: dict[str, doc.Quality | None] = Omittable()
+    locks: dict[str, doc.Money] = Omittable()
+    exclude: list[str] = Omittable()
+    departments: dict[str, doc.Money | None] = Omittable()
 
 
 class ScenarioPublic(doc.Scenario):
