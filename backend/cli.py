@@ -7,11 +7,14 @@ optimize` starts as fast as before.
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from optimizer.cli import EXIT_ERROR, EXIT_INVALID, app, fail
+
+if TYPE_CHECKING:  # SQLAlchemy is imported inside the commands (see above)
+    from sqlalchemy import Engine
 
 keys_app = typer.Typer(help="API keys: create (shown once), list, revoke.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
@@ -19,7 +22,7 @@ app.add_typer(keys_app, name="keys")
 ROLES = ("admin", "planner", "owner", "viewer")
 
 
-def _engine():  # type: ignore[no-untyped-def]
+def _engine() -> "Engine":
     """The configured database, migrated to the newest schema."""
     from backend.config import get_settings
     from backend.db import make_engine

@@ -196,7 +196,7 @@ def portfolio_public(*, session: Session, portfolio: Portfolio) -> dict[str, Any
         ("scenarios", Scenario),
     ):
         counts[name] = session.exec(
-            select(func.count()).select_from(table).where(table.portfolio_pk == portfolio.pk)  # type: ignore[attr-defined]
+            select(func.count()).select_from(table).where(table.portfolio_pk == portfolio.pk)
         ).one()
     plan = approved_run(session=session, portfolio=portfolio)
     return {
@@ -282,7 +282,7 @@ def delete_portfolio(*, session: Session, portfolio: Portfolio, caller: Caller) 
         before=before,
     )
     session.flush()  # the audit event first: it outlives the portfolio
-    session.exec(sa.delete(Portfolio).where(col(Portfolio.pk) == portfolio.pk))  # type: ignore[call-overload]
+    session.exec(sa.delete(Portfolio).where(col(Portfolio.pk) == portfolio.pk))
     session.expunge_all()
 
 
@@ -337,6 +337,12 @@ def touch(portfolio: Portfolio) -> None:
 # =========================================================================== the document
 
 
+def _row(**columns: Any) -> Any:
+    """A plain row with its child rows attached, standing in for the ORM object: `to_data()`
+    reads only attributes, and a row has the same names (hence Any, not the table's type)."""
+    return SimpleNamespace(**columns)
+
+
 def load_document_data(*, session: Session, portfolio: Portfolio) -> dict[str, Any]:
     """The portfolio document rebuilt from the rows (plain data, not yet validated).
 
@@ -373,7 +379,7 @@ def load_document_data(*, session: Session, portfolio: Portfolio) -> dict[str, A
     notes = children(FeedbackNote, Touchpoint, "touchpoint_pk")
     data["touchpoints"] = [
         Touchpoint.to_data(
-            SimpleNamespace(
+            _row(
                 **row._mapping,
                 pain_points=pains[row.pk],
                 feedback=notes[row.pk],
@@ -387,15 +393,15 @@ def load_document_data(*, session: Session, portfolio: Portfolio) -> dict[str, A
     actuals: dict[int, list[Any]] = defaultdict(list)
     for row in rows(
         KpiActual,
-        KpiActual.__table__.c.kpi_pk == Kpi.__table__.c.pk,  # type: ignore[attr-defined]
-        Kpi.__table__.c.journey_pk == Journey.__table__.c.pk,  # type: ignore[attr-defined]
-        Journey.__table__.c.portfolio_pk == pk,  # type: ignore[attr-defined]
-        order=(KpiActual.__table__.c.kpi_pk, KpiActual.__table__.c.position),  # type: ignore[attr-defined]
+        col(KpiActual.kpi_pk) == col(Kpi.pk),
+        col(Kpi.journey_pk) == col(Journey.pk),
+        col(Journey.portfolio_pk) == pk,
+        order=(col(KpiActual.kpi_pk), col(KpiActual.position)),
     ):
         actuals[row.kpi_pk].append(row)
     data["journeys"] = [
         Journey.to_data(
-            SimpleNamespace(
+            _row(
                 **row._mapping,
                 links=links[row.pk],
                 kpis=[SimpleNamespace(**k._mapping, actuals=actuals[k.pk]) for k in kpis[row.pk]],
@@ -435,7 +441,8 @@ def _validated(
 
 def _dump(entity: Any) -> dict[str, Any]:
     # exclude_none drops optional fields, but not the nulls inside a scenario's maps.
-    return entity.model_dump(mode="json", exclude_none=True)
+    dumped: dict[str, Any] = entity.model_dump(mode="json", exclude_none=True)
+    return dumped
 
 
 # =========================================================================== entity kinds
@@ -467,7 +474,8 @@ class Kind:
         )
 
     def rows(self, session: Session, portfolio: Portfolio) -> Sequence[Any]:
-        return session.exec(self.select(portfolio)).all()
+        found: Sequence[Any] = session.exec(self.select(portfolio)).all()
+        return found
 
     def new_row(self, portfolio_pk: int, position: int, data: dict[str, Any]) -> Any:
         if self.table is Dependency:
@@ -509,7 +517,12 @@ KINDS: dict[str, Kind] = {
         "touchpoint",
         Touchpoint,
         document.Touchpoint,
-        (selectinload(Touchpoint.pain_points), selectinload(Touchpoint.feedback)),  # type: ignore[arg-type]
+        # SQLModel types a relationship as its Python value (a list), not as the
+        # QueryableAttribute it is on the class, so loader options need these ignores.
+        (
+            selectinload(Touchpoint.pain_points),  # type: ignore[arg-type]  # see above
+            selectinload(Touchpoint.feedback),  # type: ignore[arg-type]  # see above
+        ),
         example="hotline",
     ),
     "dependencies": Kind("dependencies", "dependency", Dependency, document.Dependency),
@@ -519,6 +532,7 @@ KINDS: dict[str, Kind] = {
         Journey,
         document.Journey,
         (
+            # relationships typed as lists again (see the touchpoints above)
             selectinload(Journey.links),  # type: ignore[arg-type]
             selectinload(Journey.kpis).selectinload(Kpi.actuals),  # type: ignore[arg-type]
         ),
@@ -539,7 +553,7 @@ def load_ids(*, session: Session, portfolio: Portfolio, kind: Kind) -> dict[str,
     table: Any = kind.table
     columns = (table.touchpoint, table.requires) if table is Dependency else (table.id,)
     rows = session.exec(
-        select(*columns)  # type: ignore[call-overload]
+        select(*columns)
         .where(table.portfolio_pk == portfolio.pk)
         .order_by(table.position, table.pk)
     ).all()
@@ -579,7 +593,8 @@ def get_dependency(
         raise NotFound(
             f"no dependency '{touchpoint}' requires '{requires}' in portfolio '{portfolio.id}'"
         )
-    return row
+    dependency: Dependency = row
+    return dependency
 
 
 def _next_position(session: Session, kind: Kind, portfolio: Portfolio) -> int:

@@ -130,7 +130,7 @@ def _forget_expired(*, session: Session, caller: Caller, ttl_hours: float) -> No
         col(IdempotencyRecord.api_key_pk) == caller.key_pk,
         col(IdempotencyRecord.created_at) < cutoff,
     )
-    session.exec(statement)  # type: ignore[call-overload]
+    session.exec(statement)
 
 
 def purge(*, session: Session, ttl_hours: float) -> int:
@@ -138,6 +138,6 @@ def purge(*, session: Session, ttl_hours: float) -> int:
     cutoff = utcnow() - timedelta(hours=ttl_hours)
     result = session.exec(
         delete(IdempotencyRecord).where(col(IdempotencyRecord.created_at) < cutoff)
-    )  # type: ignore[call-overload]
+    )
     session.commit()
     return int(result.rowcount or 0)

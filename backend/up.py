@@ -178,7 +178,7 @@ class Server:
     def healthy(self) -> bool:
         try:
             with urllib.request.urlopen(self.health_url, timeout=2) as response:
-                return response.status == 200
+                return bool(response.status == 200)
         except (urllib.error.URLError, OSError):
             return False
 

@@ -287,7 +287,7 @@ def resolve(
         currency=doc.currency,
         scenario_id=scenario_id,
         scenario_name=scenario_name,
-        mode=eff_mode,  # type: ignore[arg-type]
+        mode=eff_mode,  # type: ignore[arg-type]  # a str checked against MODES above
         budget=eff_budget,
         pooled=eff_pooled,
         departments=departments,

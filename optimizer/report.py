@@ -26,6 +26,7 @@ from optimizer.result import (
     JourneyResult,
     PortfolioFigures,
     PriceIntervals,
+    Reason,
     RunResult,
     Scenario,
     ShadowPrices,
@@ -180,7 +181,7 @@ def _reason(
     price: float,
     price_label: str,
     requires: list[int],
-) -> tuple[str, str]:
+) -> tuple[Reason, str]:
     tp = problem.touchpoints[t]
     cur = problem.currency
     tol = 1e-6 * max(1.0, tp.max_spend)
@@ -283,7 +284,7 @@ def build_result(
                 curve_quality=evaluation.curve_qualities[t],
                 current_quality=current.qualities[t],
                 marginal_value=duals.marginal[t],
-                reason=reason,  # type: ignore[arg-type]
+                reason=reason,
                 explanation=explanation,
                 journeys=[problem.journeys[j].id for j in sorted(served[t])],
                 requires=[problem.touchpoints[u].id for u in requires[t]],

@@ -1,6 +1,7 @@
 """Dependencies of the routes: the session, the settings, the caller and its role, paging,
 and the headers that make writes safe (If-Match, Idempotency-Key)."""
 
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import Depends, Header, Path, Query, Request
@@ -36,7 +37,7 @@ def get_caller(
     return caller
 
 
-def requires(role: Role):  # type: ignore[no-untyped-def]
+def requires(role: Role) -> Callable[[Caller], Caller]:
     """A dependency: the caller, when it has `role` or a higher one (else 403)."""
 
     def dependency(caller: Annotated[Caller, Depends(get_caller)]) -> Caller:

@@ -70,4 +70,5 @@ def install(app: FastAPI) -> None:
         app.openapi_schema = schema
         return schema
 
+    # FastAPI's documented way to extend the schema is to replace this method
     app.openapi = openapi  # type: ignore[method-assign]

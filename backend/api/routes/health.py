@@ -45,6 +45,7 @@ async def read_health(*, request: Request) -> Any:
 def read_ready(*, session: SessionDep) -> Any:
     """Whether the API and its database answer."""
     try:
+        # SQLModel's exec() is typed for select() only; a raw SELECT 1 is what this probe wants
         session.exec(text("SELECT 1"))  # type: ignore[call-overload]
     except Exception as error:  # any driver error means the same thing here
         raise Unavailable(f"the database does not answer: {type(error).__name__}") from None

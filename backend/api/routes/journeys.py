@@ -52,9 +52,10 @@ router = entity_router(
 
 
 def _journey(session: Session, portfolio: Portfolio, journey_id: str) -> Journey:
-    return crud.get_entity(
+    journey: Journey = crud.get_entity(
         session=session, portfolio=portfolio, kind=JOURNEYS, entity_id=journey_id
     )
+    return journey
 
 
 links = APIRouter(
