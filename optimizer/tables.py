@@ -6,6 +6,8 @@ import io
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from tabulate import tabulate
+
 from optimizer.objective import OBJECTIVES
 from optimizer.result import RunResult
 
@@ -28,18 +30,16 @@ def percent(part: float, whole: float) -> str:
 
 
 def _grid(header: Sequence[str], rows: Sequence[Sequence[str]], right: set[int]) -> list[str]:
-    widths = [len(h) for h in header]
-    for row in rows:
-        widths = [max(w, len(c)) for w, c in zip(widths, row, strict=True)]
-
-    def line(cells: Sequence[str]) -> str:
-        parts = [
-            c.rjust(w) if i in right else c.ljust(w)
-            for i, (c, w) in enumerate(zip(cells, widths, strict=True))
-        ]
-        return "  " + "  ".join(parts).rstrip()
-
-    return [line(header), line(["-" * w for w in widths]), *(line(r) for r in rows)]
+    """Header, a rule and the rows, indented two spaces; the columns in `right` right-aligned.
+    Cells are text already formatted (money, signs): tabulate must not parse them as numbers."""
+    text = tabulate(
+        rows,
+        headers=list(header),
+        tablefmt="simple",
+        colalign=["right" if i in right else "left" for i in range(len(header))],
+        disable_numparse=True,
+    )
+    return ["  " + line.rstrip() for line in text.splitlines()]
 
 
 def run_table(result: RunResult, *, portfolio_name: str | None = None) -> str:
@@ -118,10 +118,10 @@ def run_table(result: RunResult, *, portfolio_name: str | None = None) -> str:
                 f"silo allocation worth {money(silo.weighted_value)} {cur} priority-weighted",
             ),
         )
-    width = max(len(h[0]) for h in headline)
-    vwidth = max(len(h[1]) for h in headline)
-    for name, value, note in headline:
-        out.append(f"  {name.ljust(width)}  {value.rjust(vwidth)}   {note}".rstrip())
+    lines = tabulate(
+        headline, tablefmt="plain", colalign=("left", "right", "left"), disable_numparse=True
+    )
+    out += ["  " + line.rstrip() for line in lines.splitlines()]
 
     out += ["", "Touchpoints (by spend)"]
     rows = [
