@@ -8,10 +8,11 @@ scenario overrides) checked afterwards. Every problem is reported with its path
 """
 
 import datetime
+import graphlib
 import json
 import math
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Final, Literal
@@ -563,30 +564,17 @@ def _unique_ids(items: list[Any], kind: str) -> list[Problem]:
 
 
 def find_cycle(edges: Mapping[str, Iterable[str]]) -> list[str] | None:
-    """A cycle in a directed graph as [a, b, ..., a], or None (iterative DFS)."""
-    white, grey, black = 0, 1, 2
-    color: dict[str, int] = {}
-    for root in edges:
-        if color.get(root, white) != white:
-            continue
-        stack: list[tuple[str, Iterator[str]]] = [(root, iter(edges.get(root, ())))]
-        path = [root]
-        color[root] = grey
-        while stack:
-            node, children = stack[-1]
-            child = next(children, None)
-            if child is None:
-                color[node] = black
-                stack.pop()
-                path.pop()
-                continue
-            state = color.get(child, white)
-            if state == grey:
-                return path[path.index(child) :] + [child]
-            if state == white:
-                color[child] = grey
-                stack.append((child, iter(edges.get(child, ()))))
-                path.append(child)
+    """A cycle in a directed graph as [a, b, ..., a] (a -> b an edge), or None (graphlib).
+
+    The cycle starts at its node that comes first in `edges`, so the message is stable."""
+    try:
+        graphlib.TopologicalSorter(edges).prepare()
+    except graphlib.CycleError as error:
+        # graphlib lists each node before its successor in sorted order: the edges reversed
+        nodes: list[str] = list(reversed(error.args[1]))[:-1]
+        rank = {node: i for i, node in enumerate(edges)}
+        first = min(range(len(nodes)), key=lambda i: rank.get(nodes[i], len(rank)))
+        return nodes[first:] + nodes[:first] + [nodes[first]]
     return None
 
 

@@ -5,6 +5,7 @@ experience         E_j = min(sum_t w'_jt e_t, min over critical links of e_t)
 journey value      value_j * E_j;  weighted: priority_j * value_j * E_j
 """
 
+import graphlib
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -49,27 +50,8 @@ def requirements(problem: PortfolioProblem) -> list[list[int]]:
 def topological_order(problem: PortfolioProblem) -> list[int]:
     """Touchpoints ordered so that every requirement comes before what requires it."""
     requires = requirements(problem)
-    order: list[int] = []
-    state = [0] * len(problem.touchpoints)
-    for root in range(len(problem.touchpoints)):
-        if state[root]:
-            continue
-        stack = [(root, 0)]
-        while stack:
-            t, i = stack.pop()
-            if i == 0:
-                if state[t]:
-                    continue
-                state[t] = 1
-            if i < len(requires[t]):
-                stack.append((t, i + 1))
-                u = requires[t][i]
-                if not state[u]:
-                    stack.append((u, 0))
-            else:
-                state[t] = 2
-                order.append(t)
-    return order
+    graph = {t: requires[t] for t in range(len(problem.touchpoints))}
+    return list(graphlib.TopologicalSorter(graph).static_order())
 
 
 def run_starts(keys: np.ndarray) -> np.ndarray:
