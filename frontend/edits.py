@@ -8,11 +8,11 @@ whose answer names the field; only what cannot be sent at all is refused here, w
 """
 
 import math
-import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pandas as pd
+from slugify import slugify
 
 from frontend.formats import money
 
@@ -192,11 +192,23 @@ def _normal_kpi(kpi: Json) -> Json:
 # =========================================================================== scenarios
 
 
+# German umlauts the German way (Unidecode alone would write "Grossere", "fur")
+GERMAN = [
+    ("Ä", "Ae"),
+    ("Ö", "Oe"),
+    ("Ü", "Ue"),
+    ("ä", "ae"),
+    ("ö", "oe"),
+    ("ü", "ue"),
+    ("ẞ", "SS"),
+    ("ß", "ss"),
+]
+
+
 def slug(name: str, taken: Sequence[str]) -> str:
-    """An id for a new scenario from its name, unused in the portfolio."""
-    base = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:56] or "scenario"
-    if not base[0].isalnum():
-        base = f"s-{base}"
+    """An id for a new scenario from its name, unused in the portfolio (made once, when the
+    scenario is created, and never changed after)."""
+    base = slugify(name, max_length=56, replacements=GERMAN) or "scenario"
     candidate, number = base, 2
     while candidate in taken:
         candidate, number = f"{base}-{number}", number + 1

@@ -456,6 +456,17 @@ def test_scenario_ids_come_from_the_name_and_are_unused() -> None:
     assert edits.slug("!!!", []) == "scenario"
 
 
+def test_scenario_ids_transliterate_german_the_german_way() -> None:
+    name = "Größere Budgets für Österreich"
+    assert edits.slug(name, []) == "groessere-budgets-fuer-oesterreich"
+    assert edits.slug("ÄRGER über Maß", []) == "aerger-ueber-mass"
+    assert edits.slug("Café déjà vu", []) == "cafe-deja-vu"
+    long = edits.slug("Budget " * 20, [])
+    assert len(long) <= 56
+    assert not long.endswith("-")
+    assert edits.slug(name, ["groessere-budgets-fuer-oesterreich"]).endswith("-2")
+
+
 def test_scenario_summary_lists_the_overrides_by_name(portfolio: dict[str, Any]) -> None:
     names = frames.names(portfolio["journeys"]) | frames.names(portfolio["touchpoints"])
     lines = edits.scenario_summary(
