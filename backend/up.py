@@ -29,6 +29,7 @@ from pathlib import Path
 from types import FrameType
 
 from sqlmodel import Session, func, select
+from tenacity import RetryError, Retrying, retry_if_result, stop_after_delay, wait_fixed
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = ROOT / "seeds"
@@ -206,20 +207,30 @@ class Server:
 
 
 def wait_ready(servers: list[Server], timeout: float, stopping: Callable[[], bool]) -> None:
-    deadline = time.monotonic() + timeout
+    """Poll every 0.2 s until each server answers its health check (or a stop is asked for);
+    UpError when one dies or `timeout` seconds pass."""
     waiting = list(servers)
-    while waiting:
+
+    def poll() -> bool:
         if stopping():
-            return
+            return True
         for server in list(waiting):
             if not server.alive():
                 raise UpError(f"the {server.name} stopped while starting (see its output above)")
             if server.healthy():
                 waiting.remove(server)
-        if waiting and time.monotonic() > deadline:
-            names = " and ".join(s.name for s in waiting)
-            raise UpError(f"the {names} did not answer within {timeout:g} seconds")
-        time.sleep(0.2)
+        return not waiting
+
+    try:
+        # only a False result is retried: UpError ends the wait at once
+        Retrying(
+            retry=retry_if_result(lambda done: not done),
+            stop=stop_after_delay(timeout),
+            wait=wait_fixed(0.2),
+        )(poll)
+    except RetryError:
+        names = " and ".join(s.name for s in waiting)
+        raise UpError(f"the {names} did not answer within {timeout:g} seconds") from None
 
 
 def up(

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from backend.cli import app as cli
 from backend.db import make_engine
 from backend.models import ApiKey, Portfolio
-from backend.up import KEY_NAME
+from backend.up import KEY_NAME, UpError, wait_ready
 from tests.frontend.support import start_up
 
 
@@ -112,3 +112,33 @@ def test_up_says_when_the_database_is_not_usable(monkeypatch: pytest.MonkeyPatch
     )
     assert "secret" not in result.output
     assert "Traceback" not in result.output
+
+
+class _FakeServer:
+    """Stands in for backend.up.Server in wait_ready: healthy after `ready_after` polls."""
+
+    def __init__(self, name: str, ready_after: int, *, dies: bool = False) -> None:
+        self.name, self.ready_after, self.dies, self.polls = name, ready_after, dies, 0
+
+    def alive(self) -> bool:
+        return not self.dies
+
+    def healthy(self) -> bool:
+        self.polls += 1
+        return self.polls > self.ready_after
+
+
+def test_wait_ready_polls_until_every_server_answers() -> None:
+    api, ui = _FakeServer("API", 0), _FakeServer("app", 2)
+    wait_ready([api, ui], timeout=5, stopping=lambda: False)
+    assert (api.polls, ui.polls) == (1, 3)
+
+
+def test_wait_ready_names_what_did_not_answer_or_died() -> None:
+    slow = _FakeServer("app", 10**6)
+    with pytest.raises(UpError, match="the app did not answer within 0.3 seconds"):
+        wait_ready([slow], timeout=0.3, stopping=lambda: False)
+    dead = _FakeServer("API", 0, dies=True)
+    with pytest.raises(UpError, match="the API stopped while starting"):
+        wait_ready([dead], timeout=5, stopping=lambda: False)
+    wait_ready([slow], timeout=5, stopping=lambda: True)
