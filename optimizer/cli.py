@@ -191,7 +191,7 @@ def ask(
         raise fail([f"--quality: {quality:g} is outside 0..1"])
 
     from optimizer.ask import ask as price
-    from optimizer.solve import SolveError
+    from optimizer.result import SolveError
 
     try:
         result = price(problem, journey, quality)
