@@ -2,6 +2,7 @@
 alembic command line, from JOURNEYFOLIO_DATABASE_URL)."""
 
 from alembic import context
+from sqlalchemy import Connection
 from sqlmodel import SQLModel
 
 import backend.models  # noqa: F401 - registers the tables on SQLModel.metadata
@@ -12,7 +13,7 @@ config = context.config
 target_metadata = SQLModel.metadata
 
 
-def run(connection) -> None:  # type: ignore[no-untyped-def]
+def run(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
