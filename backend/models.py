@@ -703,7 +703,7 @@ class TouchpointUpdate(Strict):
     observations: doc.Observations | None = Nullable()
     description: doc.Description | None = Nullable()
     pain_points: Annotated[list[doc.PainPoint], PydanticField(max_length=doc.MAX_PAIN_POINTS)] = (
-        None  # type: ignore[assignment]
+        Omittable()
     )
     feedback: Annotated[list[doc.FeedbackNote], PydanticField(max_length=doc.MAX_FEEDBACK)] = (
         Omittable()

@@ -21,7 +21,7 @@ number and placement of chords depend on it, never a reported figure).
 """
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -81,7 +81,7 @@ def evaluate(curve: Curve, x: float) -> float:
     if form == "hill":
         if x == 0:
             return curve.base
-        r = (x / curve.half_spend) ** curve.shape
+        r: float = (x / curve.half_spend) ** curve.shape
         return curve.base + a * r / (1 + r)
     if form == "exponential":
         return curve.base - a * math.expm1(-x / curve.scale)
@@ -113,7 +113,7 @@ def slope_at(curve: Curve, x: float) -> float:
             if a == 0:
                 return 0.0
             return a / h if n == 1 else (math.inf if n < 1 else 0.0)
-        r = (x / h) ** n
+        r: float = (x / h) ** n
         return a * n * r / (x * (1 + r) ** 2)
     if form == "exponential":
         return a / curve.scale * math.exp(-x / curve.scale)
@@ -172,7 +172,8 @@ class Params:
 
     def value(self, x: np.ndarray) -> np.ndarray:
         """q(x), x broadcast against the curves (last axis)."""
-        return self.base + _gain_part(self, np.maximum(x, 0.0), _value_parts)
+        values: np.ndarray = self.base + _gain_part(self, np.maximum(x, 0.0), _value_parts)
+        return values
 
     def slope(self, x: np.ndarray) -> np.ndarray:
         return _gain_part(self, np.maximum(x, 0.0), _slope_parts)
@@ -203,7 +204,11 @@ class Params:
         return out
 
 
-def _gain_part(params: Params, x: np.ndarray, parts: dict[int, object]) -> np.ndarray:
+# one function of (spend, gain, rate, shape) arrays per curve form code
+Part = Callable[[np.ndarray, np.ndarray, np.ndarray, np.ndarray], np.ndarray]
+
+
+def _gain_part(params: Params, x: np.ndarray, parts: dict[int, Part]) -> np.ndarray:
     x = np.asarray(x, dtype=float)
     shape = np.broadcast_shapes(x.shape, params.gain.shape)
     xb = np.broadcast_to(x, shape)
@@ -212,7 +217,7 @@ def _gain_part(params: Params, x: np.ndarray, parts: dict[int, object]) -> np.nd
         for code in np.unique(params.code).tolist():
             k = params.code == code
             fn = parts[code]
-            out[..., k] = fn(xb[..., k], params.gain[k], params.rate[k], params.shape[k])  # type: ignore[operator]
+            out[..., k] = fn(xb[..., k], params.gain[k], params.rate[k], params.shape[k])
     return out
 
 
@@ -220,7 +225,7 @@ def _hill_r(x: np.ndarray, h: np.ndarray, n: np.ndarray) -> np.ndarray:
     return np.asarray((x / h) ** n)
 
 
-_value_parts: dict[int, object] = {
+_value_parts: dict[int, Part] = {
     SATURATING: lambda x, g, h, n: g * x / (x + h),
     HILL: lambda x, g, h, n: g * (lambda r: r / (1 + r))(_hill_r(x, h, n)),
     EXPONENTIAL: lambda x, g, k, n: -g * np.expm1(-x / k),
@@ -235,7 +240,7 @@ def _hill_slope(x: np.ndarray, g: np.ndarray, h: np.ndarray, n: np.ndarray) -> n
     return np.where(x > 0, inner, np.where(g > 0, at_zero, 0.0))
 
 
-_slope_parts: dict[int, object] = {
+_slope_parts: dict[int, Part] = {
     SATURATING: lambda x, g, h, n: g * h / (x + h) ** 2,
     HILL: _hill_slope,
     EXPONENTIAL: lambda x, g, k, n: g / k * np.exp(-x / k),
@@ -254,10 +259,11 @@ def _logistic_root_curvature(
 ) -> np.ndarray:
     u = lam * x / 2
     sech = 2 * np.exp(-u) / (1 + np.exp(-2 * u))
-    return lam * np.sqrt(g / 2) * sech * np.sqrt(np.tanh(u))
+    root: np.ndarray = lam * np.sqrt(g / 2) * sech * np.sqrt(np.tanh(u))
+    return root
 
 
-_root_curvature_parts: dict[int, object] = {
+_root_curvature_parts: dict[int, Part] = {
     SATURATING: lambda x, g, h, n: np.sqrt(2 * g * h) * (x + h) ** -1.5,
     HILL: _hill_root_curvature,
     EXPONENTIAL: lambda x, g, k, n: np.sqrt(g) / k * np.exp(-x / (2 * k)),
