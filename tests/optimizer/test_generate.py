@@ -4,7 +4,6 @@ import itertools
 import json
 import random
 import statistics
-import time
 from collections import Counter
 from typing import Any
 
@@ -48,14 +47,11 @@ def test_department_count_grows_with_size() -> None:
 
 
 @pytest.mark.slow
-def test_largest_size_is_fast_and_within_limits() -> None:
-    start = time.perf_counter()
+def test_largest_size_is_within_limits() -> None:
+    # its speed is a benchmark's business (tests/benchmarks), not a timed unit test's
     data = generate_document(20_000, 10_000, seed=3)
-    elapsed = time.perf_counter() - start
     links = sum(len(j["touchpoints"]) for j in data["journeys"])
     assert links <= DEFAULT_LIMITS.links
-    # About 0.7 s on a laptop; generous for a loaded CI runner.
-    assert elapsed < 10
     doc = validate_document(data)
     assert len(doc.touchpoints) == 20_000
     assert len(doc.journeys) == 10_000
