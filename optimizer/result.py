@@ -9,6 +9,7 @@ from typing import Any, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, model_validator
 
+from optimizer.document import Mode
 from optimizer.objective import OBJECTIVES
 
 RUN_FORMAT: Final = "journeyfolio-run/v1"
@@ -175,7 +176,7 @@ class Scenario(Part):
     name: str
     budget: float
     pooled: bool
-    mode: str
+    mode: Mode
 
 
 class RunResult(Part):
@@ -183,7 +184,7 @@ class RunResult(Part):
     portfolio_id: str
     scenario_id: str | None
     status: Status
-    mode: str
+    mode: Mode
     currency: str
     scenario: Scenario
     portfolio: PortfolioFigures

@@ -326,8 +326,7 @@ class Stored:
 
 
 def objective_unit(result: RunResult) -> str:
-    # a stored run's mode is a plain str (None for an unknown one), the keys are Mode literals
-    objective = OBJECTIVES.get(result.mode)  # type: ignore[call-overload]
+    objective = OBJECTIVES.get(result.mode)
     cur = result.currency
     if objective is None or not objective.maximize:
         return f"{cur} of spend"

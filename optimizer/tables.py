@@ -65,6 +65,7 @@ def run_table(result: RunResult, *, portfolio_name: str | None = None) -> str:
 
     current = result.baselines.current
     silo = result.baselines.silo
+    spending = not OBJECTIVES[result.mode].maximize  # the mode minimizes spend
     headline = [
         (
             "Portfolio value",
@@ -75,11 +76,7 @@ def run_table(result: RunResult, *, portfolio_name: str | None = None) -> str:
         (
             "Unallocated",
             f"{money(p.unallocated)} {cur}",
-            (
-                "not needed to meet the floors"
-                if result.mode == "min_spend"
-                else "creates no value where it could go"
-            )
+            ("not needed to meet the floors" if spending else "creates no value where it could go")
             if p.unallocated > 0.5
             else "",
         ),
@@ -94,7 +91,7 @@ def run_table(result: RunResult, *, portfolio_name: str | None = None) -> str:
             f"{result.shadow_prices.unit} of total budget",
         ),
     ]
-    if result.mode == "min_spend":
+    if spending:
         headline[-1] = (
             "Objective",
             f"{money(p.objective)} {cur}",
