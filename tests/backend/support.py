@@ -1,9 +1,16 @@
 """Helpers of the backend tests (fixtures are in conftest.py)."""
 
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import uvicorn
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from optimizer.document import document_to_data, load_document
@@ -68,3 +75,24 @@ def assert_problem(response: Any, status: int, *, contains: str = "") -> dict[st
     assert body["title"]
     assert contains in body["detail"], body
     return body
+
+
+@contextmanager
+def serve(app: FastAPI, *, lifespan: str = "off", log_level: str = "warning") -> Iterator[int]:
+    """A real uvicorn serving `app` in a thread on 127.0.0.1; its port."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, log_level=log_level, lifespan=lifespan))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        assert time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.01)
+    try:
+        yield port
+    finally:
+        server.should_exit = True
+        thread.join(timeout=20)
+        sock.close()

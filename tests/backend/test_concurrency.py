@@ -3,19 +3,16 @@ clients): If-Match lets exactly one writer win each round, the others get 412, a
 state holds every accepted change and nothing else. Writers to different entities of one
 portfolio all succeed and none overwrites another's change."""
 
-import socket
 import threading
-import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx2
 import pytest
-import uvicorn
 from fastapi import FastAPI
 
-from tests.backend.support import API, Keys, base
+from tests.backend.support import API, Keys, base, serve
 
 CLIENTS = 8
 ROUNDS = 12
@@ -23,23 +20,8 @@ ROUNDS = 12
 
 @pytest.fixture
 def server(app: FastAPI, portfolio: str) -> Iterator[str]:
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    config = uvicorn.Config(app, log_level="warning", lifespan="off")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.01)
-    try:
+    with serve(app) as port:
         yield f"http://127.0.0.1:{port}{API}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=20)
-        sock.close()
 
 
 def test_one_writer_wins_each_round(server: str, keys: Keys) -> None:

@@ -10,7 +10,6 @@
 
 import http.client
 import json
-import socket
 import sqlite3
 import threading
 import time
@@ -19,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
@@ -27,29 +25,14 @@ from backend.api.routes import portfolios
 from backend.main import create_app
 from tests import loadtest
 from tests.backend.conftest import make_keys, make_settings
-from tests.backend.support import API, Keys, assert_problem, base, etag_of
+from tests.backend.support import API, Keys, assert_problem, base, etag_of, serve
 
 
 @pytest.fixture
 def server(app: FastAPI) -> Iterator[tuple[str, int]]:
     """uvicorn serving `app` in a thread: (host, port)."""
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    config = uvicorn.Config(app, log_level="critical", lifespan="on")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.01)
-    try:
+    with serve(app, lifespan="on", log_level="critical") as port:
         yield "127.0.0.1", port
-    finally:
-        server.should_exit = True
-        thread.join(timeout=20)
-        sock.close()
 
 
 def test_keep_alive_after_a_bad_request_and_a_500(
