@@ -458,10 +458,6 @@ class LiveModel:
         else:
             self.highs.changeRowBounds(row.id, rhs, rhs)
 
-    def set_coefficient(self, row: Row, var: pulp.LpVariable, coefficient: float) -> None:
-        row.set_coefficient(var, coefficient)
-        self.highs.changeCoeff(row.id, self.col(var), coefficient)
-
     def add_rows(self, rows: Sequence[tuple[Terms, int, float]]) -> list[Row]:
         """Add `sum(coef * var) <sense> rhs` rows to both models, in the same order."""
         first = self.highs.getNumRow()
@@ -497,10 +493,6 @@ class LiveModel:
         for var, coef in terms:
             cost[self.col(var)] += coef
         self.highs.changeColsCost(n, np.arange(n, dtype=np.int32), cost)
-
-    def set_bounds(self, var: pulp.LpVariable, low: float, up: float) -> None:
-        var.lowBound, var.upBound = low, up
-        self.highs.changeColBounds(self.col(var), low, up)
 
     def tangents(self, cuts: dict[int, list[tuple[float, float, float]]]) -> None:
         """Add tangent rows `(spend, slope, quality)` (money) to each touchpoint's curve
