@@ -200,32 +200,46 @@ else:
             st.error(error.message)
             st.stop()
         same, extra = priced["same_budget"], priced["extra_budget"]
-        base_value = frames.whole(priced["base"]["value"])
         first, second = st.columns(2)
         if same is not None:
-            after = frames.whole(same["value"])
+            # the three figures of the sentence share one rounding step, so the difference
+            # shown is the difference of the figures shown
+            step = formats.step_for(
+                priced["base"]["value"], same["value"], same["value"] - priced["base"]["value"]
+            )
+            before = float(formats.rounded(priced["base"]["value"], step))
+            after = float(formats.rounded(same["value"], step))
+
+            def value_text(amount: float, signed: bool = False) -> str:
+                return common.money(amount, portfolio, signed=signed, step=step)
+
             first.metric(
                 "At the same budget",
-                common.money(after - base_value, portfolio, signed=True),
+                value_text(after - before, signed=True),
                 border=True,
-                help=f"The portfolio's value (money): {common.money(base_value, portfolio)} "
-                f"today, {common.money(after, portfolio)} with this journey at {target:.2f}: "
-                f"{common.money(after, portfolio)} − {common.money(base_value, portfolio)} = "
-                f"{common.money(after - base_value, portfolio, signed=True)}.",
+                help=f"The portfolio's value (money): {value_text(before)} today, "
+                f"{value_text(after)} with this journey at {target:.2f}: "
+                f"{value_text(after)} − {value_text(before)} = "
+                f"{value_text(after - before, signed=True)}.",
             )
         else:
             first.metric("At the same budget", "not reachable", border=True)
         if extra is not None:
-            spend_before = frames.whole(priced["base"]["spend"])
-            spend_after = frames.whole(extra["spend"])
-            first_line = common.money(spend_after - spend_before, portfolio)
+            spend_step = formats.step_for(priced["base"]["spend"], extra["spend"], extra["extra"])
+            spend_before = float(formats.rounded(priced["base"]["spend"], spend_step))
+            spend_after = float(formats.rounded(extra["spend"], spend_step))
+
+            def spend_text(amount: float) -> str:
+                return common.money(amount, portfolio, step=spend_step)
+
             second.metric(
                 "With more money",
-                f"{first_line} more",
+                f"{spend_text(spend_after - spend_before)} more",
                 border=True,
                 help=f"Least total spend that reaches {target:.2f} and keeps the portfolio's "
-                f"value: {common.money(spend_after, portfolio)} against "
-                f"{common.money(spend_before, portfolio)} today.",
+                f"value: {spend_text(spend_after)} against {spend_text(spend_before)} today: "
+                f"{spend_text(spend_after)} − {spend_text(spend_before)} = "
+                f"{spend_text(spend_after - spend_before)}.",
             )
         else:
             second.metric("With more money", "not reachable", border=True)

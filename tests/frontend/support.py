@@ -189,6 +189,11 @@ def start_up(database_url: str, *, timeout: float = 90) -> Up:
     return up
 
 
+def button(at: AppTest, label: str) -> Any:
+    """The page's button with this label."""
+    return next(b for b in at.button if b.label == label)
+
+
 def open_page(at: AppTest, page: str, **state: object) -> AppTest:
     """Switch to app_pages/<page>.py (with session state set first) and run it."""
     for key, value in state.items():

@@ -24,6 +24,7 @@ from tests.frontend.support import (
     PERCENT,
     SONNENREISEN,
     amount,
+    button,
     close,
     near,
     open_page,
@@ -243,6 +244,19 @@ def test_the_journey_page_states_changes_that_add_up(app: AppTest, api: Api) -> 
     assert Decimal(metrics["Value per cost"].value) == ratio.quantize(Decimal("0.1"))
     check_no_arrow_for_zero(at)
     check_tables(at, entity_ids(api, SONNENREISEN))
+
+
+def test_the_ask_states_prices_that_add_up(app: AppTest) -> None:
+    at = open_page(app, "journeys", portfolio=SONNENREISEN, journey="family-beach")
+    at.slider(key="ask-family-beach").set_value(0.7).run()
+    button(at, "Price this ask").click().run()
+    assert not at.exception
+    metrics = {m.label: m for m in at.metric}
+    found = check_differences_add_up(at)
+    # both prices state their sentence: value given up, and the extra money
+    shown = {c for _, _, c in found}
+    assert metrics["At the same budget"].value in shown
+    assert metrics["With more money"].value.removesuffix(" more") in shown
 
 
 def test_the_touchpoints_page_names_and_units(app: AppTest, api: Api) -> None:

@@ -18,6 +18,7 @@ from tests.frontend.support import (
     SEEDS,
     SONNENREISEN,
     LiveApi,
+    button,
     chart_rows,
     charts,
     close,
@@ -31,10 +32,6 @@ MASCHINENBAU = "maschinenbau-2027"
 
 def values(elements: Any) -> list[Any]:
     return [element.value for element in elements]
-
-
-def button(at: AppTest, label: str) -> Any:
-    return next(b for b in at.button if b.label == label)
 
 
 def plan_of(api: Api, portfolio_id: str) -> dict[str, Any]:
