@@ -233,15 +233,88 @@ class Logistic(_Range):
 
 
 SourceKind = Literal["manual", "fit", "robyn", "meridian", "pymc-marketing"]
+MAX_UNCERTAINTY_DRAWS: Final = 1_000
+MAX_BAND_POINTS: Final = 1_000
+
+FiniteNumber = Annotated[float, AfterValidator(_finite)]
+ParameterName = Annotated[str, Field(pattern=r"^(log_)?[a-z_]{1,32}$")]
+
+
+def _triple(value: Any) -> Any:
+    # JSON and YAML have no tuples: a band point arrives as a three-item list.
+    return tuple(value) if isinstance(value, list) else value
+
+
+BandPoint = Annotated[tuple[float, float, float], BeforeValidator(_triple)]
+
+
+class Uncertainty(Strict):
+    """How sure the evidence is about a curve, in one of three ways:
+
+    - `covariance`: of the curve's parameters `theta`, named by `parameters` (base, max and
+      the form's rate and shape, a rate or shape on a log scale as ``log_<name>``); the
+      curve's own parameters are the mean (a least-squares fit gives this);
+    - `draws`: samples of `theta` (bootstrap, or an MMM posterior), one list per draw in the
+      order of `parameters`;
+    - `band`: the quality interval per spend, `[spend, low, high]` (an MMM's credible
+      interval of a `points` curve); spends rise, low <= high.
+    """
+
+    parameters: list[ParameterName] = []
+    covariance: list[list[FiniteNumber]] | None = None
+    draws: Annotated[list[list[FiniteNumber]], Field(max_length=MAX_UNCERTAINTY_DRAWS)] | None = (
+        None
+    )
+    band: Annotated[list[BandPoint], Field(max_length=MAX_BAND_POINTS)] | None = None
+
+    @model_validator(mode="after")
+    def _one_way(self) -> "Uncertainty":
+        given = [k for k in ("covariance", "draws", "band") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError("give exactly one of 'covariance', 'draws', 'band'")
+        k = len(self.parameters)
+        if self.band is None and k == 0:
+            raise ValueError("'parameters' names the parameters the covariance or draws are of")
+        if len(set(self.parameters)) != k:
+            raise ValueError("'parameters' names a parameter twice")
+        if self.covariance is not None:
+            if len(self.covariance) != k or any(len(row) != k for row in self.covariance):
+                raise ValueError(f"'covariance' must be {k} x {k}, one row per parameter")
+            for i in range(k):
+                if self.covariance[i][i] < 0:
+                    raise ValueError(f"'covariance'[{i}][{i}] is a variance and cannot be < 0")
+                for j in range(i):
+                    a, b = self.covariance[i][j], self.covariance[j][i]
+                    if abs(a - b) > 1e-9 * max(1.0, abs(a), abs(b)):
+                        raise ValueError(f"'covariance' is not symmetric at [{i}][{j}]")
+        if self.draws is not None:
+            if not self.draws:
+                raise ValueError("'draws' needs at least one draw")
+            for i, draw in enumerate(self.draws):
+                if len(draw) != k:
+                    raise ValueError(f"'draws'[{i}] has {len(draw)} values for {k} parameters")
+        if self.band is not None:
+            if not self.band:
+                raise ValueError("'band' needs at least one point")
+            for i, (spend, low, high) in enumerate(self.band):
+                if not all(math.isfinite(v) for v in (spend, low, high)):
+                    raise ValueError(f"'band'[{i}]: spend, low and high must be finite")
+                if low > high:
+                    raise ValueError(f"'band'[{i}]: low {low:g} is above high {high:g}")
+                if i and spend <= self.band[i - 1][0]:
+                    raise ValueError(f"'band'[{i}]: spend {spend:g} does not increase")
+        return self
 
 
 class CurveSource(Strict):
     """Where a curve comes from: typed in, fitted to observations, or imported from a
-    marketing-mix model; `n` is the number of observations behind it."""
+    marketing-mix model; `n` is the number of observations behind it and `uncertainty`
+    what the evidence says about its spread."""
 
     kind: SourceKind
     date: Annotated[str, BeforeValidator(_period)] | None = None
     n: Annotated[int, BeforeValidator(_whole), Field(ge=0, le=10**9)] | None = None
+    uncertainty: Uncertainty | None = None
 
 
 def _check_points(points: list[tuple[float, float]]) -> list[tuple[float, float]]:

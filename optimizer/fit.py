@@ -101,6 +101,10 @@ class Fit:
                 "kind": "fit",
                 "date": date or datetime.date.today().isoformat(),
                 "n": self.n,
+                "uncertainty": {
+                    "parameters": list(self.log_parameters),
+                    "covariance": self.covariance,
+                },
             },
         }
 

@@ -266,6 +266,48 @@ CASES = [
         "touchpoints[0].curve.source.kind: Input should be",
     ),
     (
+        "touchpoints.0.curve",
+        {
+            "saturating": {"base": 0.1, "max": 0.9, "half_spend": 100},
+            "source": {"kind": "fit", "uncertainty": {"parameters": ["base"]}},
+        },
+        "touchpoints[0].curve.source.uncertainty: give exactly one of "
+        "'covariance', 'draws', 'band'",
+    ),
+    (
+        "touchpoints.0.curve",
+        {
+            "saturating": {"base": 0.1, "max": 0.9, "half_spend": 100},
+            "source": {
+                "kind": "fit",
+                "uncertainty": {"parameters": ["base", "max"], "covariance": [[1, 0.5], [0.4, 1]]},
+            },
+        },
+        "touchpoints[0].curve.source.uncertainty: 'covariance' is not symmetric at [1][0]",
+    ),
+    (
+        "touchpoints.0.curve",
+        {
+            "saturating": {"base": 0.1, "max": 0.9, "half_spend": 100},
+            "source": {
+                "kind": "fit",
+                "uncertainty": {"parameters": ["base", "max"], "draws": [[0.1, 0.9], [0.2]]},
+            },
+        },
+        "touchpoints[0].curve.source.uncertainty: 'draws'[1] has 1 values for 2 parameters",
+    ),
+    (
+        "touchpoints.0.curve",
+        {
+            "points": [[0, 0.1], [100, 0.5]],
+            "source": {
+                "kind": "meridian",
+                "uncertainty": {"band": [[0, 0.1, 0.1], [100, 0.6, 0.4]]},
+            },
+        },
+        "touchpoints[0].curve.source.uncertainty: 'band'[1]: low 0.6 is above high 0.4",
+    ),
+    (
         "touchpoints.0.observations",
         {"outcome_at_0": 0.4, "rows": []},
         "touchpoints[0].observations: give both outcome_at_0 and outcome_at_1, or neither",

@@ -12,8 +12,11 @@ import pytest
 
 from optimizer.curves import CurveTable
 from optimizer.document import Curve as DocumentCurve
+from optimizer.document import validate_document
 from optimizer.fit import FitError, fit, observations, read_csv
 from optimizer.problem import Curve, problem_curve
+
+from .builders import journey, portfolio, touchpoint
 
 JOURNEYFOLIO = str(Path(sys.executable).with_name("journeyfolio"))
 
@@ -90,7 +93,35 @@ def test_outcomes_are_scaled_to_quality() -> None:
     outcome = 0.40 + quality * (0.95 - 0.40)  # first-call resolution 40 % .. 95 %
     result = fit(observations(spend, outcome, 0.40, 0.95), "exponential")
     assert result.parameters["max"] == pytest.approx(0.85, abs=0.03)
-    assert result.curve("2026-12-01")["source"] == {"kind": "fit", "date": "2026-12-01", "n": 36}
+    source = result.curve("2026-12-01")["source"]
+    assert {k: source[k] for k in ("kind", "date", "n")} == {
+        "kind": "fit",
+        "date": "2026-12-01",
+        "n": 36,
+    }
+    # the curve carries its covariance on (base, max, log scale), the form's parameters
+    uncertainty = source["uncertainty"]
+    assert uncertainty["parameters"] == ["base", "max", "log_scale"]
+    assert uncertainty["covariance"] == result.covariance
+    se_max = uncertainty["covariance"][1][1] ** 0.5
+    assert se_max == pytest.approx(result.standard_errors["max"])
+
+
+def test_a_fitted_curve_with_its_uncertainty_is_a_valid_document_curve() -> None:
+    spend, quality = generated(TRUTH["hill"], 2)
+    curve = fit(observations(spend, quality), "hill").curve("2026-12-01")
+    doc = validate_document(
+        portfolio(
+            budget=10_000,
+            touchpoints=[touchpoint("t", curve, 200_000)],
+            journeys=[journey("j", 100, [("t", 1)])],
+        )
+    )
+    source = doc.touchpoints[0].curve.source
+    assert source is not None
+    assert source.uncertainty is not None
+    assert source.uncertainty.parameters == ["base", "max", "log_half_spend", "log_shape"]
+    assert len(source.uncertainty.covariance or []) == 4
 
 
 def refused(spend: Any, outcome: Any, form: str = "auto", **kwargs: Any) -> str:
