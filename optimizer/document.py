@@ -811,12 +811,88 @@ def parse_text(text: str, *, name: str = "<document>") -> Any:
             ) from None
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
+        _check_yaml_shape(text, loader, name)
         return yaml.load(text, Loader=loader)  # noqa: S506 - a safe loader
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(error, "problem", None) or str(error)
         raise DocumentError([Problem("", f"{name}: invalid YAML{where}: {problem}")]) from None
+
+
+MAX_YAML_DEPTH: Final = 64
+"""Mappings and lists inside each other, at most (a portfolio document needs 6)."""
+MAX_ALIAS_NODES: Final = 100_000
+"""Values that aliases (``*name``) may repeat in all: anchors save typing a shared curve,
+but nine aliases of nine aliases of ... (a "billion laughs") would stand for 10^9 values."""
+
+
+class YamlTooLarge(DocumentError):
+    """YAML whose aliases stand for more values than allowed, or nested too deeply."""
+
+
+def _check_yaml_shape(text: str, loader: Any, name: str) -> None:
+    """Walk the YAML events once, before anything is built: count what every alias
+    repeats and how deep collections nest, and refuse a document beyond the limits, an alias
+    to a value that contains it, or a key twice in one mapping (YAML forbids it; loaders
+    would keep the last silently)."""
+
+    def refuse(message: str, mark: Any, error: type[DocumentError] = DocumentError) -> None:
+        raise error([Problem("", f"{name}: {message} at line {mark.line + 1}")])
+
+    sizes: dict[str, int] = {}
+    # per open collection: anchor, node count at its start, keys seen (None for a list),
+    # children so far
+    open_: list[tuple[str | None, int, set[str] | None, list[int]]] = []
+    total = repeated = 0
+    for event in yaml.parse(text, Loader=loader):
+        if isinstance(event, yaml.CollectionEndEvent):
+            anchor, start, _keys, _children = open_.pop()
+            if anchor:
+                sizes[anchor] = total - start + 1
+            continue
+        if not isinstance(event, yaml.NodeEvent):
+            continue
+        if open_:
+            _anchor, _start, keys, children = open_[-1]
+            children[0] += 1
+            if keys is not None and children[0] % 2 == 1 and isinstance(event, yaml.ScalarEvent):
+                key = event.value
+                if key in keys and key != "<<":
+                    refuse(f"the key '{key[:100]}' appears twice in one mapping", event.start_mark)
+                keys.add(key)
+        if isinstance(event, yaml.ScalarEvent):
+            total += 1
+            if event.anchor:
+                sizes[event.anchor] = 1
+        elif isinstance(event, yaml.CollectionStartEvent):
+            total += 1
+            keys = set() if isinstance(event, yaml.MappingStartEvent) else None
+            open_.append((event.anchor, total, keys, [0]))
+            if len(open_) > MAX_YAML_DEPTH:
+                refuse(
+                    f"nested too deeply (at most {MAX_YAML_DEPTH} levels of mappings and lists)",
+                    event.start_mark,
+                    YamlTooLarge,
+                )
+        elif isinstance(event, yaml.AliasEvent):
+            if any(anchor == event.anchor for anchor, *_ in open_):
+                refuse(
+                    f"the alias *{event.anchor} refers to a value that contains it (a "
+                    "document cannot contain itself)",
+                    event.start_mark,
+                )
+            size = sizes.get(event.anchor or "", 1)
+            total += size
+            repeated += size
+            if repeated > MAX_ALIAS_NODES:
+                refuse(
+                    f"its aliases repeat more than {MAX_ALIAS_NODES:,} values (write the "
+                    f"values out or use fewer aliases): the alias *{event.anchor} reaches "
+                    f"{repeated:,}",
+                    event.start_mark,
+                    YamlTooLarge,
+                )
 
 
 def load_document(source: str | Path, *, limits: Limits = DEFAULT_LIMITS) -> PortfolioDocument:

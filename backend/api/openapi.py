@@ -61,6 +61,10 @@ def install(app: FastAPI) -> None:
         reference = {"$ref": "#/components/schemas/Problem"}
         for path, operations in schema.get("paths", {}).items():
             for method, operation in operations.items():
+                content = operation.get("requestBody", {}).get("content", {})
+                for kind, media in content.items():
+                    if kind != "application/json" and not media and "application/json" in content:
+                        media.update(content["application/json"])  # YAML: the same document
                 responses = operation.setdefault("responses", {})
                 for code in _codes(path, method, operation):
                     responses[str(code)] = {

@@ -12,6 +12,10 @@
 - A body that is not JSON gets 400 saying why: not UTF-8 (with the byte), a syntax error
   (with the character), nested deeper than `MAX_DEPTH`, a number out of range, a key twice
   in one object (with the key; JSON parsers disagree on which one wins, so none does).
+- A YAML body (`application/yaml`, also `application/x-yaml`, `text/yaml`) is read with a
+  safe loader (no Python objects), its aliases and nesting counted before anything is built
+  (an alias bomb gets 413 saying so, `optimizer.document.parse_text`), and then handled
+  exactly like the same data sent as JSON.
 """
 
 import json
@@ -22,8 +26,8 @@ from typing import Any
 from fastapi import Request, Response
 from fastapi.routing import APIRoute
 
-from backend.errors import BadRequest, Invalid
-from optimizer.document import Problem, format_path
+from backend.errors import BadRequest, Invalid, PayloadTooLarge
+from optimizer.document import DocumentError, Problem, YamlTooLarge, format_path, parse_text
 
 _EXACT = 2**53
 """Beyond this a float no longer holds every integer exactly."""
@@ -32,6 +36,9 @@ MAX_DEPTH = 64
 """Arrays and objects inside each other, at most (a portfolio document needs 6)."""
 MAX_DIGITS = 308
 """Digits of an integer, at most: beyond that it is no double (1e308) either."""
+
+
+YAML_TYPES = frozenset({"application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml"})
 
 
 class BadJson(ValueError):
@@ -145,6 +152,27 @@ def text_problems(value: Any) -> Iterator[Problem]:
             stack.extend((child, (*path, i)) for i, child in reversed(list(enumerate(item))))
 
 
+def parse_yaml(body: bytes) -> Any:
+    """The body as YAML, or BadRequest (PayloadTooLarge for an alias bomb) saying why."""
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise BadRequest(
+            f"the request body is not valid UTF-8: byte 0x{body[error.start]:02x} at "
+            f"byte {error.start}"
+        ) from None
+    try:
+        return parse_text(text, name="the request body")
+    except YamlTooLarge as error:
+        raise PayloadTooLarge(str(error)) from None
+    except DocumentError as error:
+        raise BadRequest(str(error)) from None
+
+
+def _content_type(request: Request) -> str:
+    return request.headers.get("content-type", "").split(";")[0].strip().lower()
+
+
 class JsonRequest(Request):
     async def json(self) -> Any:
         if not hasattr(self, "_json"):
@@ -152,8 +180,16 @@ class JsonRequest(Request):
         return self._json
 
     def _is_json(self) -> bool:
-        kind = self.headers.get("content-type", "").split(";")[0].strip().lower()
+        kind = _content_type(self)
         return kind == "application/json" or kind.endswith("+json")
+
+    async def read_yaml(self) -> None:
+        """A YAML body becomes the JSON body FastAPI reads (parsed here, once)."""
+        self._json = parse_yaml(await self.body())
+        headers = [(k, v) for k, v in self.scope["headers"] if k != b"content-type"]
+        self.scope["headers"] = [*headers, (b"content-type", b"application/json")]
+        if hasattr(self, "_headers"):
+            del self._headers
 
     async def refuse_bad_text(self) -> None:
         """NUL characters and lone surrogates, in the path, the query or the body: 422.
@@ -190,6 +226,8 @@ class JsonRoute(APIRoute):
 
         async def route_handler(request: Request) -> Response:
             wrapped = JsonRequest(request.scope, request.receive)
+            if _content_type(wrapped) in YAML_TYPES and await wrapped.body():
+                await wrapped.read_yaml()
             await wrapped.refuse_bad_text()
             return await handler(wrapped)
 

@@ -4,6 +4,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import yaml
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
@@ -11,6 +12,7 @@ from backend.main import create_app
 from tests.backend.conftest import make_settings
 from tests.backend.support import (
     API,
+    STRANDHAUS,
     Keys,
     assert_problem,
     audit_total,
@@ -292,3 +294,97 @@ def test_nul_characters_are_refused_everywhere(
     response = client.get(f"{API}/portfolios/a%00b", headers=planner)
     assert assert_problem(response, 422)["errors"][0]["location"] == "path"
     assert export(client, planner) == before
+
+
+# ------------------------------------------------------------------ YAML over the API
+
+
+def yaml_headers(headers: dict[str, str], kind: str = "application/yaml") -> dict[str, str]:
+    return {**headers, "Content-Type": kind}
+
+
+def test_import_yaml_equals_import_json(client: TestClient, keys: Keys) -> None:
+    text = STRANDHAUS.read_text(encoding="utf-8")
+    planner = keys.headers("planner")
+    response = client.post(f"{API}/portfolios", content=text, headers=yaml_headers(planner))
+    assert response.status_code == 201, response.text
+    assert response.json()["id"] == "strandhaus-2027"
+    assert export(client, keys.headers("viewer")) == strandhaus()
+
+
+def test_export_as_yaml_imports_again(client: TestClient, portfolio: str, keys: Keys) -> None:
+    viewer = keys.headers("viewer")
+    response = client.get(f"{base()}/document", headers={**viewer, "Accept": "application/yaml"})
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("application/yaml")
+    assert response.headers["content-disposition"].endswith('.yaml"')
+    assert response.headers["ETag"] == etag_of(client, base(), viewer)
+    assert yaml.safe_load(response.text) == strandhaus()
+    # the same text imports as another portfolio
+    data = yaml.safe_load(response.text)
+    data["id"] = "strandhaus-copy"
+    copy = yaml.safe_dump(data, allow_unicode=True)
+    planner = keys.headers("planner")
+    response = client.post(f"{API}/portfolios", content=copy, headers=yaml_headers(planner))
+    assert response.status_code == 201, response.text
+    again = export(client, viewer, "strandhaus-copy")
+    assert {k: v for k, v in again.items() if k != "id"} == {
+        k: v for k, v in strandhaus().items() if k != "id"
+    }
+
+
+def test_yaml_with_anchors_is_the_data_it_stands_for(client: TestClient, keys: Keys) -> None:
+    expected = strandhaus()
+    expected["touchpoints"][1]["curve"] = expected["touchpoints"][0]["curve"]
+    text = yaml.safe_dump(expected, sort_keys=False, allow_unicode=True)
+    # PyYAML writes the one curve once, with an anchor, and the second time as an alias
+    assert "&id001" in text
+    assert "*id001" in text
+    planner = keys.headers("planner")
+    response = client.post(f"{API}/portfolios", content=text, headers=yaml_headers(planner))
+    assert response.status_code == 201, response.text
+    assert export(client, keys.headers("viewer")) == expected
+
+
+def test_yaml_alias_bomb_is_413_before_any_work(client: TestClient, keys: Keys) -> None:
+    lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    for i in range(1, 9):
+        lines.append(f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 10) + "]")
+    body = "\n".join(lines)
+    assert len(body) < 1_000  # a kilobyte that stands for 10^9 values
+    response = client.post(
+        f"{API}/portfolios", content=body, headers=yaml_headers(keys.headers("planner"))
+    )
+    assert_problem(response, 413, contains="aliases repeat more than 100,000 values")
+    assert client.get(f"{API}/portfolios", headers=keys.headers("viewer")).json()["total"] == 0
+
+
+def test_bad_yaml_is_400_naming_line_and_why(client: TestClient, keys: Keys) -> None:
+    planner = keys.headers("planner")
+    cases = [
+        ("id: a\nname: [unclosed\n", "invalid YAML at line"),
+        ("id: a\nid: b\n", "the key 'id' appears twice in one mapping at line 2"),
+        ("!!python/object/apply:os.system ['true']\n", "invalid YAML"),
+        ("a: " + "[" * 80 + "]" * 80, "nested too deeply"),
+    ]
+    for body, message in cases:
+        for kind in ("application/yaml", "text/yaml", "application/x-yaml"):
+            response = client.post(
+                f"{API}/portfolios", content=body, headers=yaml_headers(planner, kind)
+            )
+            status = 413 if "deeply" in message else 400
+            assert_problem(response, status, contains=message)
+
+
+def test_yaml_document_problems_have_the_same_paths_as_json(client: TestClient, keys: Keys) -> None:
+    data = strandhaus()
+    data["touchpoints"][1]["max_spend"] = -5
+    planner = keys.headers("planner")
+    as_json = client.post(f"{API}/portfolios", json=data, headers=planner)
+    as_yaml = client.post(
+        f"{API}/portfolios",
+        content=yaml.safe_dump(data, allow_unicode=True),
+        headers=yaml_headers(planner),
+    )
+    assert as_json.status_code == as_yaml.status_code == 422
+    assert as_json.json()["errors"] == as_yaml.json()["errors"]

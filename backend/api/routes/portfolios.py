@@ -17,9 +17,11 @@ from backend.api.deps import (
 )
 from backend.api.route import JsonRoute
 from backend.models import AuditPublic, Page, PortfolioPublic, PortfolioUpdate, as_utc
-from optimizer.document import PortfolioDocument, validate_document
+from optimizer.document import PortfolioDocument, dump_yaml, validate_document
 
 router = APIRouter(route_class=JsonRoute, prefix="/portfolios", tags=["portfolios"])
+
+YAML = "application/yaml"
 
 
 @router.get("", response_model=Page[PortfolioPublic])
@@ -34,7 +36,13 @@ def read_portfolios(*, session: SessionDep, _caller: CallerDep, paging: PagingDe
     }
 
 
-@router.post("", status_code=201, response_model=PortfolioPublic)
+@router.post(
+    "",
+    status_code=201,
+    response_model=PortfolioPublic,
+    # the same document as YAML (backend/api/openapi.py copies the JSON schema here)
+    openapi_extra={"requestBody": {"content": {YAML: {}}}},
+)
 def create_portfolio(
     *,
     request: Request,
@@ -120,14 +128,33 @@ def delete_portfolio(
 
 
 @router.get(
-    "/{portfolio_id}/document", response_model=PortfolioDocument, response_model_exclude_none=True
+    "/{portfolio_id}/document",
+    response_model=PortfolioDocument,
+    response_model_exclude_none=True,
+    responses={200: {"content": {YAML: {"schema": {"type": "string"}}}}},
 )
 def read_document(
-    *, session: SessionDep, _caller: CallerDep, response: Response, portfolio_id: PortfolioId
+    *,
+    request: Request,
+    session: SessionDep,
+    _caller: CallerDep,
+    response: Response,
+    portfolio_id: PortfolioId,
 ) -> Any:
-    """Export the portfolio as a document (import it again to get the same portfolio)."""
+    """Export the portfolio as a document (import it again to get the same portfolio): JSON,
+    or YAML when the request accepts `application/yaml` and not JSON."""
     portfolio = crud.get_portfolio(session=session, portfolio_id=portfolio_id, consistent=True)
     document = crud.export_document(session=session, portfolio=portfolio)
+    accept = request.headers.get("accept", "")
+    if "yaml" in accept and "json" not in accept:
+        return Response(
+            content=dump_yaml(document),
+            media_type=YAML,
+            headers={
+                "ETag": crud.etag(portfolio),
+                "Content-Disposition": f'attachment; filename="{portfolio.id}.yaml"',
+            },
+        )
     response.headers["ETag"] = crud.etag(portfolio)
     response.headers["Content-Disposition"] = f'attachment; filename="{portfolio.id}.json"'
     return document
