@@ -450,6 +450,8 @@ class Scenario(SQLModel, table=True):
     locks: dict[str, float] = Field(default_factory=dict, sa_type=JSON)
     exclude: list[str] = Field(default_factory=list, sa_type=JSON)
     departments: dict[str, float | None] = Field(default_factory=dict, sa_type=JSON)
+    launch: list[str] | None = Field(default_factory=list, sa_type=JSON)
+    """Idea journeys the scenario launches (None in rows stored before 0004: none)."""
     version: int = 1
 
     def to_data(self) -> dict[str, Any]:
@@ -470,6 +472,7 @@ class Scenario(SQLModel, table=True):
             "locks": dict(self.locks),
             "exclude": list(self.exclude),
             "departments": dict(self.departments),
+            "launch": list(self.launch or []),
         }
         return data
 
@@ -484,6 +487,7 @@ class Scenario(SQLModel, table=True):
         self.locks = dict(data.get("locks", {}))
         self.exclude = list(data.get("exclude", []))
         self.departments = dict(data.get("departments", {}))
+        self.launch = list(data.get("launch", []))
 
 
 class Run(SQLModel, table=True):
@@ -784,6 +788,7 @@ class ScenarioUpdate(Strict):
     locks: dict[str, doc.Money] = Omittable()
     exclude: list[str] = Omittable()
     departments: dict[str, doc.Money | None] = Omittable()
+    launch: list[str] = Omittable()
 
 
 class ScenarioPublic(doc.Scenario):
@@ -806,6 +811,7 @@ class RunCreate(Strict):
     locks: dict[str, doc.Money] | None = None
     exclude: list[str] | None = None
     departments: dict[str, doc.Money | None] | None = None
+    launch: list[str] | None = None
 
 
 class RunInfo(Out):

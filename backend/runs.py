@@ -549,9 +549,20 @@ def price_ask(
             "the scenario does not fit the portfolio", problems=error.problems, location="query"
         ) from None
     if journey not in {j.id for j in problem.journeys}:
+        left_out = [x.reason for x in problem.left_out if x.journey == journey]
         raise Invalid(
-            "the ask names no journey of the portfolio",
-            problems=[Problem("journey", f"unknown journey '{journey}'")],
+            "the ask names no journey of the portfolio"
+            if not left_out
+            else "the journey claims no budget in this scenario",
+            problems=[
+                Problem(
+                    "journey",
+                    f"journey '{journey}' is {left_out[0]}: price the ask in a scenario "
+                    "that launches it"
+                    if left_out
+                    else f"unknown journey '{journey}'",
+                )
+            ],
             location="query",
         )
     try:

@@ -297,6 +297,7 @@ def scenario_data(
     journeys: Any,
     touchpoints: Any,
     departments: Any,
+    launch: Sequence[str] = (),
 ) -> Json:
     """The scenario as the API takes it (every field: a PATCH with it replaces them all)."""
     if not name.strip():
@@ -343,6 +344,7 @@ def scenario_data(
         "locks": locks,
         "exclude": exclude,
         "departments": caps,
+        "launch": list(launch),
     }
 
 
@@ -366,6 +368,8 @@ def scenario_summary(scenario: Json, currency: str, names: Mapping[str, str]) ->
         lines.append(f"{names.get(ref, ref)} locked at {money(value, currency)}")
     for ref in scenario.get("exclude") or []:
         lines.append(f"{names.get(ref, ref)} excluded (minimum spend only)")
+    for ref in scenario.get("launch") or []:
+        lines.append(f"idea {names.get(ref, ref)} launched (it claims budget)")
     for ref, value in (scenario.get("departments") or {}).items():
         shown = "no cap" if value is None else f"cap {money(value, currency)}"
         lines.append(f"{names.get(ref, ref)}: {shown}")

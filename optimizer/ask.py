@@ -148,6 +148,12 @@ def ask(
     """
     ids = [j.id for j in problem.journeys]
     if journey_id not in ids:
+        for x in problem.left_out:
+            if x.journey == journey_id and x.part == "journey":
+                raise ValueError(
+                    f"journey '{journey_id}' is {x.reason}: price the ask in a scenario "
+                    "that launches it"
+                )
         raise ValueError(f"unknown journey '{journey_id}'")
     if not 0.0 <= target <= 1.0:
         raise ValueError(f"the target quality {target:g} is outside [0, 1]")

@@ -6,11 +6,13 @@ the later ones stay as in A, re-solving after each (`resolve` + `solve`):
 
 1. ``budget``      the total budget
 2. ``pooling``     pooled or not, and every department cap
-3. ``priorities``  journey priorities
-4. ``floors``      journey floors
-5. ``locks``       locked spends and excluded touchpoints
-6. ``mode``        the objective mode
-7. ``portfolio``   edits to the portfolio between the two inputs: document A (with all of
+3. ``launch``      idea journeys launched (they start to claim budget, with the document's
+                   own priority and floor until the next steps)
+4. ``priorities``  journey priorities
+5. ``floors``      journey floors
+6. ``locks``       locked spends and excluded touchpoints
+7. ``mode``        the objective mode
+8. ``portfolio``   edits to the portfolio between the two inputs: document A (with all of
                    B's settings) -> document B with B's scenario
 
 Settings are the effective ones (the document's own caps, priorities and floors with the
@@ -45,11 +47,14 @@ from optimizer.tables import _grid as grid
 
 BRIDGE_FORMAT: Final = "journeyfolio-bridge/v1"
 
-StepName = Literal["budget", "pooling", "priorities", "floors", "locks", "mode", "portfolio"]
+StepName = Literal[
+    "budget", "pooling", "launch", "priorities", "floors", "locks", "mode", "portfolio"
+]
 
 ORDER: Final[tuple[StepName, ...]] = (
     "budget",
     "pooling",
+    "launch",
     "priorities",
     "floors",
     "locks",
@@ -61,6 +66,7 @@ ORDER: Final[tuple[StepName, ...]] = (
 LABELS: Final[dict[str, str]] = {
     "budget": "Budget",
     "pooling": "Pooling and department caps",
+    "launch": "Launched ideas",
     "priorities": "Priorities",
     "floors": "Floors",
     "locks": "Locks and excludes",
@@ -161,6 +167,8 @@ class Settings:
     mode: str
     touchpoints: frozenset[str]
     """Every touchpoint of the document (locks and excludes speak about these)."""
+    launched: frozenset[str] = frozenset()
+    """Idea journeys launched (the others claim no budget)."""
 
     @classmethod
     def of(cls, problem: PortfolioProblem) -> "Settings":
@@ -174,6 +182,7 @@ class Settings:
             excluded=frozenset(t.id for t in problem.touchpoints if t.excluded),
             mode=problem.mode,
             touchpoints=frozenset(t.id for t in problem.touchpoints),
+            launched=problem.launched,
         )
 
     def overrides(self) -> Scenario:
@@ -190,6 +199,7 @@ class Settings:
                 "locks": self.locks,
                 "exclude": sorted(self.excluded),
                 "departments": self.caps,
+                "launch": sorted(self.launched),
             }
         )
 
@@ -203,6 +213,17 @@ def take(group: StepName, current: Settings, target: Settings, doc: PortfolioDoc
     if group == "pooling":
         caps = {d: target.caps.get(d, cap) for d, cap in current.caps.items()}
         return replace(current, pooled=target.pooled, caps=caps)
+    if group == "launch":
+        ideas = {j.id: j for j in doc.journeys if j.lifecycle == "idea"}
+        launched = frozenset(j for j in target.launched if j in ideas)
+        priorities = {
+            j: p for j, p in current.priorities.items() if j not in ideas or j in launched
+        }
+        floors = {j: f for j, f in current.floors.items() if j not in ideas or j in launched}
+        for j in launched - current.launched:
+            priorities[j] = ideas[j].priority
+            floors[j] = ideas[j].floor
+        return replace(current, launched=launched, priorities=priorities, floors=floors)
     if group == "priorities":
         priorities = {j: target.priorities.get(j, p) for j, p in current.priorities.items()}
         return replace(current, priorities=priorities)
@@ -256,6 +277,9 @@ def describe(group: StepName, a: Settings, b: Settings) -> list[str]:
             for d, cap in a.caps.items()
             if b.caps.get(d, cap) != cap
         ]
+    elif group == "launch":
+        out += [f"launch {j}" for j in sorted(b.launched - a.launched)]
+        out += [f"no longer launch {j}" for j in sorted(a.launched - b.launched)]
     elif group == "priorities":
         out += [
             f"priority of {j} {_number(p)} -> {_number(b.priorities[j])}"

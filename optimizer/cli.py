@@ -312,7 +312,8 @@ def bridge(
     ] = BridgeFormat.text,
 ) -> None:
     """Why two scenarios differ in value: change one group of settings at a time (budget;
-    pooling and caps; priorities; floors; locks and excludes; mode), re-solving each time."""
+    pooling and caps; launched ideas; priorities; floors; locks and excludes; mode),
+    re-solving each time."""
     from optimizer.bridge import End
     from optimizer.bridge import bridge as compute
     from optimizer.document import DocumentError, load_document

@@ -514,6 +514,8 @@ class Scenario(Strict):
     locks: dict[str, Money] = {}
     exclude: list[str] = []
     departments: dict[str, Money | None] = {}
+    launch: list[str] = []
+    """Idea journeys this scenario launches: they claim budget like active ones."""
 
 
 class PortfolioDocument(Strict):
@@ -764,6 +766,13 @@ def scenario_problems(doc: PortfolioDocument, scenario: Scenario, path: str) -> 
         elif ref in seen:
             problems.append(Problem(f"{path}.exclude[{k}]", f"touchpoint '{ref}' excluded twice"))
         seen.add(ref)
+    launched: set[str] = set()
+    for k, ref in enumerate(scenario.launch):
+        if ref not in journeys:
+            problems.append(Problem(f"{path}.launch[{k}]", f"unknown journey '{ref}'"))
+        elif ref in launched:
+            problems.append(Problem(f"{path}.launch[{k}]", f"journey '{ref}' launched twice"))
+        launched.add(ref)
     return problems
 
 

@@ -93,6 +93,17 @@ class JourneyData:
 
 
 @dataclass(frozen=True, slots=True)
+class LeftOutData:
+    """A journey, or its floor, that this scenario leaves out because of its lifecycle."""
+
+    journey: str
+    name: str
+    lifecycle: Literal["idea", "sunset"]
+    part: Literal["journey", "floor"]
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
 class DepartmentData:
     id: str
     name: str
@@ -120,6 +131,11 @@ class PortfolioProblem:
     value_floor: float | None = None
     """Priority-weighted value the allocation must keep (a journey owner's ask priced
     without lowering the portfolio's optimum); None: no such constraint."""
+    launched: frozenset[str] = frozenset()
+    """Idea journeys a scenario launched (they are among `journeys`)."""
+    left_out: tuple[LeftOutData, ...] = ()
+    """Journeys (ideas not launched) and floors (of sunset journeys) the lifecycle leaves
+    out of this problem; `journeys` holds only the journeys that claim budget."""
     cache: dict[str, object] = field(default_factory=dict, compare=False, repr=False)
     """Derived structure (numpy tables) shared by copies that differ in budget or mode."""
 
@@ -173,6 +189,10 @@ def resolve(
     `overrides` is an ad-hoc scenario (its id is not looked up); its keys apply on top of
     the named scenario. `mode`, `budget` and `pooled` override both.
 
+    Lifecycle (DOMAIN.md): an `idea` journey claims no budget unless a scenario launches it
+    (`launch`), so it is not among the problem's journeys; a `sunset` journey keeps no floor
+    unless a scenario sets one. Both are listed in `left_out`, with the reason.
+
     Raises
     ------
     DocumentError
@@ -205,6 +225,7 @@ def resolve(
     floors: dict[str, float | None] = {}
     locks: dict[str, float] = {}
     excluded: set[str] = set()
+    launched: set[str] = set()
     caps: dict[str, float | None] = {d.id: d.budget for d in doc.departments}
     for scenario in scenarios:
         fields = scenario.model_fields_set
@@ -223,6 +244,7 @@ def resolve(
             excluded.add(ref)
             locks.pop(ref, None)
         caps.update(scenario.departments)
+        launched.update(scenario.launch)
     if budget is not None:
         eff_budget = budget
     if pooled is not None:
@@ -260,13 +282,31 @@ def resolve(
     tp_index = {t.id: i for i, t in enumerate(doc.touchpoints)}
 
     journeys = []
+    left_out: list[LeftOutData] = []
     for journey in doc.journeys:
         total = sum(link.weight for link in journey.touchpoints)
         links = tuple(
             LinkData(tp_index[link.touchpoint], link.weight / total, link.critical)
             for link in journey.touchpoints
         )
+        if journey.lifecycle == "idea" and journey.id not in launched:
+            reason = "an idea: it claims no budget until a scenario launches it"
+            if journey.id in floors or journey.id in priorities:
+                reason += " (this scenario's floor or priority for it does not apply)"
+            left_out.append(LeftOutData(journey.id, journey.name, "idea", "journey", reason))
+            continue
         floor = floors[journey.id] if journey.id in floors else journey.floor
+        if journey.lifecycle == "sunset" and journey.id not in floors and floor is not None:
+            left_out.append(
+                LeftOutData(
+                    journey.id,
+                    journey.name,
+                    "sunset",
+                    "floor",
+                    f"sunset: its floor {floor:g} is not kept (a scenario may set one)",
+                )
+            )
+            floor = None
         journeys.append(
             JourneyData(
                 id=journey.id,
@@ -294,6 +334,8 @@ def resolve(
         touchpoints=tuple(touchpoints),
         journeys=tuple(journeys),
         requires=requires,
+        launched=frozenset(j.id for j in doc.journeys if j.lifecycle == "idea") & launched,
+        left_out=tuple(left_out),
     )
 
 

@@ -24,6 +24,7 @@ from optimizer.result import (
     Conflict,
     DepartmentResult,
     JourneyResult,
+    LeftOut,
     PortfolioFigures,
     PriceIntervals,
     Reason,
@@ -376,6 +377,7 @@ def build_result(
         binding=binding,
         conflicts=[],
         solver=solver,
+        left_out=left_out_of(problem),
     )
 
 
@@ -417,4 +419,12 @@ def infeasible_result(
         binding=[],
         conflicts=conflicts,
         solver=solver,
+        left_out=left_out_of(problem),
     )
+
+
+def left_out_of(problem: PortfolioProblem) -> list[LeftOut]:
+    return [
+        LeftOut(journey=x.journey, name=x.name, lifecycle=x.lifecycle, part=x.part, reason=x.reason)
+        for x in problem.left_out
+    ]

@@ -171,6 +171,17 @@ class SolverInfo(Part):
     refinements: int
 
 
+class LeftOut(Part):
+    """A journey (an idea no scenario launched) or its floor (a sunset journey's) that the
+    run leaves out because of the journey's lifecycle."""
+
+    journey: str
+    name: str
+    lifecycle: Literal["idea", "sunset"]
+    part: Literal["journey", "floor"]
+    reason: str
+
+
 class Scenario(Part):
     id: str | None
     name: str
@@ -200,6 +211,8 @@ class RunResult(Part):
     binding: list[str]
     conflicts: list[Conflict]
     solver: SolverInfo
+    left_out: list[LeftOut] = []
+    """What the journeys' lifecycle leaves out of this run (ideas, sunset floors)."""
 
     @model_validator(mode="before")
     @classmethod

@@ -41,7 +41,11 @@ CUT_ROUNDS = 12
 CUT_CLOSE = 1e-7
 """A spend this close (share of its range) to a tangent point needs no tangent of its own."""
 PRICE_SETTLED = 1e-5
-"""The cutting planes stop once no price of money or floor moves by more than this share."""
+"""The cutting planes stop once no price of money or floor moves by more than this share
+and no spend by more than SPEND_SETTLED (prices can stand still for a round, held by a
+points curve's segment, while the spends still travel to the optimum)."""
+SPEND_SETTLED = 1e-5
+"""Share of its spend range a spend may still move in a round that settles the prices."""
 KINK_STEP = 1e-6
 """Relative step of the one-sided re-solves that find a price's two sides at a kink."""
 
@@ -210,14 +214,19 @@ def true_curve_prices(
     live.outer(cuts, bounds)
     solution = resolve_warm(live, remaining())
     money = list(money_rows(built).values())
+    previous = {t: spends[t] for t in points}
     for _ in range(CUT_ROUNDS):
         if solution is None:
             break
         new: dict[int, list[tuple[float, float, float]]] = {}
+        moved = 0.0  # the largest move of a spend since the last round, share of its range
         for t, at in points.items():
             tp = problem.touchpoints[t]
             x = min(max(solution.spends[t], tp.lower), tp.upper)
-            if min(abs(x - p) for p in at) <= CUT_CLOSE * max(tp.upper - tp.lower, 1.0):
+            span = max(tp.upper - tp.lower, 1.0)
+            moved = max(moved, abs(x - previous[t]) / span)
+            previous[t] = x
+            if min(abs(x - p) for p in at) <= CUT_CLOSE * span:
                 continue
             cut = tangent(tp.curve, x, tp.upper)
             slope = cut[1]
@@ -229,7 +238,7 @@ def true_curve_prices(
         live.tangents(new)
         before = np.array([solution.dual(row) for row in money])
         solution = resolve_warm(live, remaining())
-        if solution is not None and money:
+        if solution is not None and money and moved <= SPEND_SETTLED:
             after = np.array([solution.dual(row) for row in money])
             if np.all(np.abs(after - before) <= PRICE_SETTLED * np.maximum(np.abs(after), 1e-9)):
                 break

@@ -159,6 +159,9 @@ def run_table(result: RunResult, *, portfolio_name: str | None = None) -> str:
         rows,
         {1, 2, 3, 4, 5, 6},
     )
+    if result.left_out:
+        out += ["", "Left out by lifecycle"]
+        out += [f"  {x.journey}: {x.reason}" for x in result.left_out]
 
     out += ["", "Departments"]
     rows = [

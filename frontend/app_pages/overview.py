@@ -96,6 +96,12 @@ st.caption(
     f"{common.money(figures['price_of_silos_weighted'], portfolio)}."
 )
 
+left_out = run.get("left_out") or []
+if left_out:
+    named = "; ".join(f"{x['name']}, {x['reason']}" for x in left_out[:5])
+    more = f"; and {len(left_out) - 5} more" if len(left_out) > 5 else ""
+    st.caption(f"**Left out by lifecycle** ({len(left_out)}): {named}{more}.")
+
 with (
     st.spinner("Bridging to a pooled budget, then a bigger one..."),
     common.api_errors(),

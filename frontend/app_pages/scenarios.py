@@ -109,6 +109,18 @@ with st.expander(
                 "no_floor": st.column_config.CheckboxColumn("No floor"),
             },
         )
+        ideas = {j["id"]: j["name"] for j in journeys if j.get("lifecycle") == "idea"}
+        launch = st.multiselect(
+            "Launch these ideas",
+            list(ideas),
+            default=[j for j in scenario.get("launch") or [] if j in ideas],
+            format_func=ideas.__getitem__,
+            help="An idea journey claims no budget unless a scenario launches it. Sunset "
+            "journeys keep no floor unless this scenario sets one.",
+            disabled=not ideas,
+            placeholder="No idea journeys in this portfolio" if not ideas else "Choose ideas",
+            key=f"launch:{tag}",
+        )
         st.markdown("**Touchpoints**: lock a spend, or exclude (minimum spend only).")
         touchpoint_rows = st.data_editor(
             edits.touchpoint_overrides(scenario, touchpoints, departments).set_index("id"),
@@ -169,6 +181,7 @@ if submitted:
             journeys=journey_rows.reset_index(),
             touchpoints=touchpoint_rows.reset_index(),
             departments=department_rows.reset_index(),
+            launch=launch,
         )
     except edits.EditError as error:
         st.error(f"Not saved: {error}.", icon=":material/error:")
@@ -285,6 +298,9 @@ else:
         border=True,
         help="Budget that would create no value anywhere.",
     )
+
+    for item in result.get("left_out") or []:
+        st.caption(f"Left out by lifecycle: **{item['name']}**, {item['reason']}.")
 
     price_unit = result["shadow_prices"]["unit"]
     department_tab, touchpoint_tab, price_tab, journey_tab = st.tabs(

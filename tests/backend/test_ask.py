@@ -14,11 +14,12 @@ def test_the_api_prices_an_ask_like_the_optimizer(
     client: TestClient, portfolio: str, keys: Keys
 ) -> None:
     response = client.get(
-        f"{base()}/ask?journey=couple-weekend&quality=0.8", headers=keys.headers("viewer")
+        f"{base()}/ask?journey=couple-weekend&quality=0.8&scenario=with-the-stay",
+        headers=keys.headers("viewer"),
     )
     assert response.status_code == 200, response.text
     data = response.json()
-    expected = ask(resolve(load_document(STRANDHAUS)), "couple-weekend", 0.8)
+    expected = ask(resolve(load_document(STRANDHAUS), "with-the-stay"), "couple-weekend", 0.8)
     assert data["journey"] == "couple-weekend"
     assert data["reason"] is None
     assert expected.same_budget is not None
@@ -38,7 +39,8 @@ def test_the_api_prices_an_ask_like_the_optimizer(
 
 def test_an_unreachable_ask_says_why(client: TestClient, portfolio: str, keys: Keys) -> None:
     response = client.get(
-        f"{base()}/ask?journey=family-stay&quality=0.95", headers=keys.headers("owner")
+        f"{base()}/ask?journey=family-stay&quality=0.95&scenario=with-the-stay",
+        headers=keys.headers("owner"),
     )
     assert response.status_code == 200, response.text
     data = response.json()
@@ -52,6 +54,11 @@ def test_ask_refusals(client: TestClient, portfolio: str, keys: Keys) -> None:
     viewer = keys.headers("viewer")
     body = assert_problem(client.get(f"{base()}/ask?journey=nope&quality=0.5", headers=viewer), 422)
     assert "unknown journey 'nope'" in str(body)
+    # an idea the scenario does not launch claims no budget: its ask says so
+    body = assert_problem(
+        client.get(f"{base()}/ask?journey=family-stay&quality=0.5", headers=viewer), 422
+    )
+    assert "claims no budget until a scenario launches it" in str(body)
     assert_problem(client.get(f"{base()}/ask?journey=family-stay&quality=2", headers=viewer), 422)
     assert_problem(client.get(f"{base()}/ask?journey=family-stay", headers=viewer), 422)
     body = assert_problem(

@@ -35,10 +35,12 @@ def test_bridge_of_two_runs(client: TestClient, portfolio: str, keys: Keys) -> N
     assert [s["name"] for s in data["steps"]] == [
         "budget",
         "pooling",
+        "launch",
         "priorities",
         "floors",
         "locks",
     ]
+    assert data["steps"][2]["changes"] == ["launch family-stay"]
     assert data["unchanged"] == ["mode", "portfolio"]
     total = round(sum(s["value_change"] for s in data["steps"]), 2)
     assert total == data["total"]

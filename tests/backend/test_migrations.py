@@ -2,10 +2,14 @@
 
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlmodel import SQLModel
 
 from backend.db import make_engine
-from backend.migrate import current_revision, upgrade
+from backend.migrate import alembic_config, current_revision, upgrade
+
+HEAD = ScriptDirectory.from_config(alembic_config()).get_current_head()
+"""The newest migration (one head: the migrations form a line)."""
 
 
 def test_migrated_schema_matches_the_models(database_url: str) -> None:
@@ -14,9 +18,9 @@ def test_migrated_schema_matches_the_models(database_url: str) -> None:
         with engine.connect() as connection:
             context = MigrationContext.configure(connection, opts={"compare_type": True})
             assert compare_metadata(context, SQLModel.metadata) == []
-        assert current_revision(engine) == "0003"
+        assert current_revision(engine) == HEAD
         upgrade(engine)  # applying again is a no-op
-        assert current_revision(engine) == "0003"
+        assert current_revision(engine) == HEAD
     finally:
         engine.dispose()
 
@@ -26,7 +30,7 @@ def test_empty_database_gets_the_schema(tmp_path) -> None:  # type: ignore[no-un
     try:
         assert current_revision(engine) is None
         upgrade(engine)
-        assert current_revision(engine) == "0003"
+        assert current_revision(engine) == HEAD
         with engine.connect() as connection:
             assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
             assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
@@ -39,8 +43,6 @@ def test_existing_runs_are_numbered_in_the_order_they_were_made(database_url: st
     primary key breaks ties), whatever order their rows were written in."""
     from alembic import command
     from sqlalchemy import text
-
-    from backend.migrate import alembic_config
 
     engine = make_engine(database_url)
     try:
@@ -85,9 +87,18 @@ def test_existing_runs_are_numbered_in_the_order_they_were_made(database_url: st
                     {"pk": pk, "id": f"run-{pk}", "portfolio_pk": portfolio_pk, "at": at},
                 )
         upgrade(engine)
-        assert current_revision(engine) == "0003"
+        assert current_revision(engine) == HEAD
         with engine.connect() as connection:
             numbers = dict(connection.execute(text("SELECT id, number FROM run")).all())
         assert numbers == {"run-3": 1, "run-1": 2, "run-4": 3, "run-5": 1, "run-2": 2}
     finally:
         engine.dispose()
+
+
+def test_scenarios_stored_before_launch_existed_launch_nothing() -> None:
+    """0004 adds `scenario.launch` as NULL to the rows already there: they launch no idea."""
+    from backend.models import Scenario
+
+    row = Scenario(portfolio_pk=1, id="old", position=0, name="Old", launch=None)
+    assert row.to_data()["launch"] == []
+    assert len(ScriptDirectory.from_config(alembic_config()).get_heads()) == 1

@@ -513,3 +513,38 @@ def test_a_result_with_non_finite_numbers_is_not_kept(
     response = client.post(RUNS, json={}, headers=planner)
     assert_problem(response, 422, contains="not finite")
     assert client.get(RUNS, headers=planner).json()["total"] == 0
+
+
+def test_lifecycle_ideas_launch_through_a_scenario(
+    client: TestClient, portfolio: str, planner: dict
+) -> None:
+    """An idea claims no budget (the run lists it in `left_out`) until a scenario launches it;
+    `launch` is stored and edited like every other scenario key."""
+    plain = start(client, planner)
+    assert {(x["journey"], x["part"]) for x in plain["left_out"]} >= {("family-stay", "journey")}
+    assert "family-stay" not in {j["id"] for j in plain["journeys"]}
+
+    url = f"{base()}/scenarios/pooled-plus-10"
+    assert client.get(url, headers=planner).json()["launch"] == ["family-stay"]
+    launched = start(client, planner, {"scenario": "pooled-plus-10"})
+    assert "family-stay" in {j["id"] for j in launched["journeys"]}
+    assert all(x["journey"] != "family-stay" for x in launched["left_out"])
+
+    headers = {**planner, "If-Match": etag_of(client, url, planner)}
+    response = client.patch(url, json={"launch": []}, headers=headers)
+    assert response.status_code == 200, response.text
+    assert response.json()["launch"] == []
+    again = start(client, planner, {"scenario": "pooled-plus-10"})
+    assert "family-stay" not in {j["id"] for j in again["journeys"]}
+    assert again["portfolio"]["value"] != launched["portfolio"]["value"]
+
+    headers = {**planner, "If-Match": etag_of(client, url, planner)}
+    bad = client.patch(url, json={"launch": ["nobody"]}, headers=headers)
+    body = assert_problem(bad, 422)
+    assert body["errors"] == [
+        {
+            "location": "document",
+            "path": "scenarios[0].launch[0]",
+            "message": "unknown journey 'nobody'",
+        }
+    ]

@@ -54,7 +54,10 @@ def test_headline_figures_are_money_and_add_up(portfolio: dict[str, Any]) -> Non
 def test_journey_table_ranks_journeys_by_value_with_names(portfolio: dict[str, Any]) -> None:
     table = frames.journey_table(portfolio["journeys"], portfolio["personas"], portfolio["run"])
     assert len(table) == len(portfolio["journeys"])
-    assert table["value"].is_monotonic_decreasing
+    assert table["value"].dropna().is_monotonic_decreasing
+    # a journey the run left out (an idea not launched) is listed, without a value, last
+    left_out = {x["journey"] for x in portfolio["run"]["left_out"]}
+    assert set(table[table["value"].isna()]["id"]) == left_out
     top = table.iloc[0]
     best = max(portfolio["run"]["journeys"], key=lambda j: j["value"])
     assert top["id"] == best["id"]
@@ -420,6 +423,7 @@ def test_scenario_round_trips_through_the_editor_tables(portfolio: dict[str, Any
         "locks": {"hotline": 170_000},
         "exclude": ["print-catalogue"],
         "departments": {"destination": 300_000, "marketing": None},
+        "launch": ["kite-season-pass"],
     }
     data = edits.scenario_data(
         name=scenario["name"],
@@ -430,6 +434,7 @@ def test_scenario_round_trips_through_the_editor_tables(portfolio: dict[str, Any
         journeys=edits.journey_overrides(scenario, portfolio["journeys"]),
         touchpoints=edits.touchpoint_overrides(scenario, portfolio["touchpoints"]),
         departments=edits.department_overrides(scenario, portfolio["departments"]),
+        launch=scenario["launch"],
     )
     assert data == {**scenario, "description": None}
 

@@ -73,6 +73,11 @@ def test_portfolio_page_answers_worth_silos_and_bigger_budget(app: AppTest, api:
     gain = run["portfolio"]["value"] - run["baselines"]["current"]["value"]
     assert close(metrics["Value vs. current allocation"], gain)
     assert close(metrics["Price of silos"], run["price_of_silos_value"])
+    left_out = [c for c in values(at.caption) if "Left out by lifecycle" in c]
+    assert left_out == [
+        f"**Left out by lifecycle** (1): Kite surfer buys a season pass, "
+        f"{run['left_out'][0]['reason']}."
+    ]
     what_if = at.info[0].value
     assert "What would pooling, then 10 % more budget, buy?" in what_if
     # the box is the pooled bridge: pooling, then the extra money alone
@@ -84,7 +89,9 @@ def test_portfolio_page_answers_worth_silos_and_bigger_budget(app: AppTest, api:
     # The journeys worth most, first.
     table = at.dataframe[0].value
     assert list(table["journey"])[0] == "Family books a beach holiday"
-    assert table["value"].is_monotonic_decreasing
+    assert table["value"].dropna().is_monotonic_decreasing
+    # the idea left out of the plan is listed without a value, last
+    assert list(table[table["value"].isna()]["journey"]) == ["Kite surfer buys a season pass"]
     specs = charts(at)
     matrix = specs[0]
     assert marks(matrix) == {"circle", "text"}
@@ -291,17 +298,23 @@ def test_scenario_is_created_and_run_through_the_page(app: AppTest, api: Api) ->
     at.text_input[0].input("Pooled, a tenth more")
     at.number_input[0].set_value(1_980_000.0)
     at.toggle[0].set_value(True)
+    ideas = at.multiselect(key=f"launch:{SONNENREISEN}:new")
+    assert ideas.label == "Launch these ideas"
+    assert ideas.options == ["Kite surfer buys a season pass"]
+    ideas.set_value(["kite-season-pass"])
     at.form_submit_button[0].click().run()
     assert not at.exception
     assert values(at.success) == ["Created scenario “Pooled, a tenth more”. Run it below."]
     scenario = api.scenario(SONNENREISEN, "pooled-a-tenth-more").body
     assert scenario["budget"] == 1_980_000
     assert scenario["pooled"] is True
+    assert scenario["launch"] == ["kite-season-pass"]
 
     button(at, "Run this scenario").click().run()
     assert not at.exception
     assert [s.label for s in at.status] == ["Run finished: optimal"]
     run = api.runs(SONNENREISEN, scenario="pooled-a-tenth-more")[0]
+    assert not any("Left out by lifecycle" in c for c in values(at.caption))
     metrics = {m.label: m.value for m in at.metric}
     assert close(metrics["Portfolio value"], run["value"])
     assert metrics["Spend"] == "€1.98M"
