@@ -420,6 +420,77 @@ def fit(
         typer.echo(fit_text(result))
 
 
+class ModelSource(StrEnum):
+    robyn = "robyn"
+    meridian = "meridian"
+    pymc_marketing = "pymc-marketing"
+
+
+@app.command("import-curves")
+def import_curves(
+    file: Annotated[
+        Path,
+        typer.Argument(
+            help="Robyn pareto_hyperparameters.csv, Meridian response curves (CSV) or a "
+            "PyMC-Marketing az.summary (CSV).",
+            show_default=False,
+        ),
+    ],
+    source: Annotated[
+        ModelSource, typer.Option("--from", help="The marketing-mix model the file comes from.")
+    ],
+    portfolio: Annotated[
+        Path, typer.Option(help="Portfolio document whose touchpoints get the curves.")
+    ],
+    mapping: Annotated[
+        Path | None,
+        typer.Option(
+            help="CSV channel,touchpoint[,spend_min,spend_max,spend_scale,channel_scale] "
+            "(default: a channel's name is its touchpoint's id)."
+        ),
+    ] = None,
+    robyn_version: Annotated[
+        str,
+        typer.Option(help="Robyn version that made the file (the inflexion changed in 3.12)."),
+    ] = "3.12",
+    solution: Annotated[
+        str | None, typer.Option(help="Robyn: the solID of the model to import.")
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="Write here instead of over the portfolio document."),
+    ] = None,
+) -> None:
+    """Import response curves from a marketing-mix model into a portfolio document (every
+    channel must map to a touchpoint; nothing is written otherwise)."""
+    from optimizer.document import DocumentError
+    from optimizer.mmm import ImportProblems, write_document
+    from optimizer.mmm import import_curves as compute
+
+    try:
+        result = compute(
+            source.value,
+            file,
+            portfolio,
+            mapping=mapping,
+            robyn_version=robyn_version,
+            solution=solution,
+        )
+    except DocumentError as error:
+        raise fail([str(p) for p in error.problems]) from None
+    except ImportProblems as error:
+        raise fail(error.problems) from None
+    target = out or portfolio
+    try:
+        write_document(result.data, target)
+    except OSError as error:
+        raise fail([f"cannot write {target}: {error}"], EXIT_ERROR) from None
+    for item in result.imported:
+        form = next(k for k in item.curve if k != "source")
+        typer.echo(f"{item.channel} -> {item.touchpoint}: {form} ({item.note})")
+    typer.echo(f"{target}: {len(result.imported)} curves from {source.value}")
+
+
 def main() -> None:
     try:
         app()
