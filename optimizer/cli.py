@@ -255,7 +255,10 @@ def robustness(
     pooled: PooledOpt = None,
     samples: Annotated[int, typer.Option(min=1, max=1_000_000, help="Perturbed samples.")] = 500,
     spread: Annotated[
-        float, typer.Option(min=0, max=0.95, help="Curve gains off by up to this fraction.")
+        float,
+        typer.Option(
+            min=0, max=0.95, help="Gains of curves without evidence off by up to this fraction."
+        ),
     ] = 0.2,
     seed: Annotated[int, typer.Option(help="Random seed (same seed, same numbers).")] = 0,
     output: Annotated[
@@ -263,9 +266,11 @@ def robustness(
     ] = OutputFormat.table,
 ) -> None:
     """How sure are we? Value spread of the optimal, silo and current allocations when the
-    response curves are off."""
+    response curves are off: drawn from their evidence (a curve's source.uncertainty) where
+    they have it, off by up to --spread elsewhere."""
     doc, problem = load_problem(file, scenario, mode, budget, pooled)
     from optimizer.result import SolveError
+    from optimizer.robustness import evidence_of
     from optimizer.robustness import robustness as compute
     from optimizer.solve import solve
 
@@ -282,9 +287,18 @@ def robustness(
     with typer.progressbar(
         length=samples, label="sampling", file=sys.stderr, hidden=not show
     ) as bar:
-        result = compute(
-            problem, run, samples=samples, spread=spread, seed=seed, progress=bar.update
-        )
+        try:
+            result = compute(
+                problem,
+                run,
+                samples=samples,
+                spread=spread,
+                seed=seed,
+                progress=bar.update,
+                evidence=evidence_of(doc),
+            )
+        except ValueError as error:
+            raise fail([str(error)]) from None
     if output is OutputFormat.json:
         typer.echo(result.model_dump_json(indent=2))
     else:
