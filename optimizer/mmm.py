@@ -608,6 +608,14 @@ def import_curves(
         imported = import_meridian(file, ctx, max_points=Limits().curve_points)
     else:
         imported = import_pymc(file, ctx)
+    if ctx.mapping is not None:
+        found = {item.channel for item in imported}
+        for channel, row in ctx.mapping.items():
+            if channel not in found and not any(f"'{channel}'" in p for p in ctx.problems):
+                ctx.problems.append(
+                    f"{mapping}: line {row.line}, column channel: channel '{channel}' is not "
+                    f"in {file}"
+                )
     seen: dict[str, str] = {}
     for item in imported:
         if item.touchpoint in seen:

@@ -4,6 +4,7 @@ and data that cannot support a curve refused with its reason."""
 import json
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -240,3 +241,19 @@ def test_fifteen_observations_keep_the_covariance() -> None:
     assert "covariance" in result.curve()["source"]["uncertainty"]
     spend, quality = generated(TRUTH["saturating"], 5, n=14)
     assert fit(observations(spend, quality), "auto").method == "bootstrap"
+
+
+def test_a_degenerate_covariance_gets_bootstrap_draws(monkeypatch: pytest.MonkeyPatch) -> None:
+    import optimizer.fit as fitting
+
+    plain = fitting.fit_form
+
+    def degenerate(*args: Any, **kwargs: Any) -> Any:
+        return replace(plain(*args, **kwargs), degenerate=True)
+
+    monkeypatch.setattr(fitting, "fit_form", degenerate)
+    spend, quality = generated(TRUTH["saturating"], 6)  # 36 observations
+    result = fit(observations(spend, quality), "saturating")
+    assert result.method == "bootstrap"
+    assert "draws" in result.curve()["source"]["uncertainty"]
+    assert any("degenerate covariance" in w for w in result.warnings)

@@ -311,6 +311,29 @@ def test_mapping_errors_name_the_mapping_line(tmp_path: Path) -> None:
     assert error.value.problems == [
         f"{mapping}: line 3, column touchpoint: no touchpoint 'rdio' in portfolio 'test'"
     ]
+    mapping = write_csv(
+        tmp_path / "map.csv",
+        [["channel", "touchpoint", "spend_scale"], ["tv", "tv", 0], ["radio", "search-ads", 1]],
+    )
+    with pytest.raises(ImportProblems) as error:
+        import_curves("meridian", file, doc, mapping=mapping)
+    assert error.value.problems == [
+        f"{mapping}: line 2, column spend_scale: 0 is out of range (must be > 0)"
+    ]
+    file = write_csv(
+        tmp_path / "rc.csv",
+        [["channel", "spend", "mean", "ci_lo", "ci_hi"]]
+        + [["tv", s, s / 10, s / 20, s / 5] for s in (0, 10, 15)],
+    )
+    mapping = write_csv(
+        tmp_path / "map.csv",
+        [["channel", "touchpoint"], ["tv", "tv"], ["radio", "search-ads"]],
+    )
+    with pytest.raises(ImportProblems) as error:
+        import_curves("meridian", file, doc, mapping=mapping)
+    assert error.value.problems == [
+        f"{mapping}: line 3, column channel: channel 'radio' is not in {file}"
+    ]
 
 
 def test_command_writes_nothing_unless_everything_maps(tmp_path: Path) -> None:
