@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import yaml
 
-from optimizer.document import Uncertainty, validate_document
+from optimizer.document import DocumentError, Uncertainty, validate_document
 from optimizer.problem import Curve, resolve
 from optimizer.robustness import (
     curve_qualities,
@@ -177,11 +177,25 @@ def test_a_band_draws_one_quantile_between_low_and_high() -> None:
 
 
 def test_evidence_that_does_not_fit_its_curve_is_named() -> None:
+    # the document refuses it, with its path ...
     data = one_touchpoint(
         sat(0.2, 0.8, 30_000, {"parameters": ["base", "log_scale"], "covariance": [[1, 0], [0, 1]]})
     )
-    with pytest.raises(ValueError, match=r"touchpoint 't': curve.source.uncertainty.parameters: "):
-        run_of(data, samples=10)
+    with pytest.raises(DocumentError) as error:
+        validate_document(data)
+    assert [str(p) for p in error.value.problems] == [
+        "touchpoints[0].curve: source.uncertainty.parameters: 'log_scale' is not a parameter "
+        "of a saturating curve (base, max, half_spend or log_half_spend)"
+    ]
+    # ... and robustness, given such evidence otherwise, names the touchpoint
+    doc = validate_document(one_touchpoint(sat(0.2, 0.8, 30_000)))
+    problem = resolve(doc)
+    evidence = {"t": Uncertainty(parameters=["log_lam"], draws=[[1.0]])}
+    with pytest.raises(ValueError, match=r"^touchpoint 't': curve.source.uncertainty.parameters"):
+        robustness(problem, solve(problem), samples=10, evidence=evidence)
+    evidence = {"t": Uncertainty(parameters=["base", "max"], covariance=[[1, 2], [2, 1]])}
+    with pytest.raises(ValueError, match=r"covariance: not positive semidefinite"):
+        robustness(problem, solve(problem), samples=10, evidence=evidence)
 
 
 def test_robustness_command_reports_methods(tmp_path: Path) -> None:
