@@ -255,7 +255,10 @@ def robustness(
     pooled: PooledOpt = None,
     samples: Annotated[int, typer.Option(min=1, max=1_000_000, help="Perturbed samples.")] = 500,
     spread: Annotated[
-        float, typer.Option(min=0, max=0.95, help="Curve gains off by up to this fraction.")
+        float,
+        typer.Option(
+            min=0, max=0.95, help="Gains of curves without evidence off by up to this fraction."
+        ),
     ] = 0.2,
     seed: Annotated[int, typer.Option(help="Random seed (same seed, same numbers).")] = 0,
     output: Annotated[
@@ -263,9 +266,11 @@ def robustness(
     ] = OutputFormat.table,
 ) -> None:
     """How sure are we? Value spread of the optimal, silo and current allocations when the
-    response curves are off."""
+    response curves are off: drawn from their evidence (a curve's source.uncertainty) where
+    they have it, off by up to --spread elsewhere."""
     doc, problem = load_problem(file, scenario, mode, budget, pooled)
     from optimizer.result import SolveError
+    from optimizer.robustness import evidence_of
     from optimizer.robustness import robustness as compute
     from optimizer.solve import solve
 
@@ -282,9 +287,18 @@ def robustness(
     with typer.progressbar(
         length=samples, label="sampling", file=sys.stderr, hidden=not show
     ) as bar:
-        result = compute(
-            problem, run, samples=samples, spread=spread, seed=seed, progress=bar.update
-        )
+        try:
+            result = compute(
+                problem,
+                run,
+                samples=samples,
+                spread=spread,
+                seed=seed,
+                progress=bar.update,
+                evidence=evidence_of(doc),
+            )
+        except ValueError as error:
+            raise fail([str(error)]) from None
     if output is OutputFormat.json:
         typer.echo(result.model_dump_json(indent=2))
     else:
@@ -419,6 +433,77 @@ def fit(
         from optimizer.fit import fit_text
 
         typer.echo(fit_text(result))
+
+
+class ModelSource(StrEnum):
+    robyn = "robyn"
+    meridian = "meridian"
+    pymc_marketing = "pymc-marketing"
+
+
+@app.command("import-curves")
+def import_curves(
+    file: Annotated[
+        Path,
+        typer.Argument(
+            help="Robyn pareto_hyperparameters.csv, Meridian response curves (CSV) or a "
+            "PyMC-Marketing az.summary (CSV).",
+            show_default=False,
+        ),
+    ],
+    source: Annotated[
+        ModelSource, typer.Option("--from", help="The marketing-mix model the file comes from.")
+    ],
+    portfolio: Annotated[
+        Path, typer.Option(help="Portfolio document whose touchpoints get the curves.")
+    ],
+    mapping: Annotated[
+        Path | None,
+        typer.Option(
+            help="CSV channel,touchpoint[,spend_min,spend_max,spend_scale,channel_scale] "
+            "(default: a channel's name is its touchpoint's id)."
+        ),
+    ] = None,
+    robyn_version: Annotated[
+        str,
+        typer.Option(help="Robyn version that made the file (the inflexion changed in 3.12)."),
+    ] = "3.12",
+    solution: Annotated[
+        str | None, typer.Option(help="Robyn: the solID of the model to import.")
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="Write here instead of over the portfolio document."),
+    ] = None,
+) -> None:
+    """Import response curves from a marketing-mix model into a portfolio document (every
+    channel must map to a touchpoint; nothing is written otherwise)."""
+    from optimizer.document import DocumentError
+    from optimizer.mmm import ImportProblems, write_document
+    from optimizer.mmm import import_curves as compute
+
+    try:
+        result = compute(
+            source.value,
+            file,
+            portfolio,
+            mapping=mapping,
+            robyn_version=robyn_version,
+            solution=solution,
+        )
+    except DocumentError as error:
+        raise fail([str(p) for p in error.problems]) from None
+    except ImportProblems as error:
+        raise fail(error.problems) from None
+    target = out or portfolio
+    try:
+        write_document(result.data, target)
+    except OSError as error:
+        raise fail([f"cannot write {target}: {error}"], EXIT_ERROR) from None
+    for item in result.imported:
+        form = next(k for k in item.curve if k != "source")
+        typer.echo(f"{item.channel} -> {item.touchpoint}: {form} ({item.note})")
+    typer.echo(f"{target}: {len(result.imported)} curves from {source.value}")
 
 
 def main() -> None:

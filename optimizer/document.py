@@ -378,6 +378,22 @@ class Curve(Strict):
         given = [form for form in CURVE_FORMS if getattr(self, form) is not None]
         if len(given) != 1:
             raise ValueError("give exactly one of " + ", ".join(f"'{f}'" for f in CURVE_FORMS))
+        uncertainty = self.source.uncertainty if self.source is not None else None
+        if uncertainty is not None and uncertainty.band is None:
+            # covariance and draws are of the form's own parameters (robustness draws them)
+            known = (
+                tuple(type(getattr(self, given[0])).model_fields) if given[0] != "points" else ()
+            )
+            for name in uncertainty.parameters:
+                plain = name.removeprefix("log_")
+                if plain not in known or (plain != name and plain in ("base", "max")):
+                    allowed = ", ".join(
+                        k if k in ("base", "max") else f"{k} or log_{k}" for k in known
+                    )
+                    raise ValueError(
+                        f"source.uncertainty.parameters: '{name}' is not a parameter of a "
+                        f"{given[0]} curve ({allowed or 'it has none: give a band'})"
+                    )
         return self
 
     @property

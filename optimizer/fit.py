@@ -13,7 +13,9 @@ rate being half_spend (saturating, hill), scale (exponential) or lam (logistic):
 scale lives on a log scale, so the fit is indifferent to the currency's size and the
 covariance (sigma^2 (J'J)^-1 from the Jacobian at the optimum, sigma^2 = RSS / (n - p)) is
 on the log parameters. Standard errors of rate and shape follow by the delta method
-(se = value * se_log). `auto` fits every concave form and keeps the smallest AICc,
+(se = value * se_log). With fewer than `FEW_POINTS` observations, or a degenerate covariance,
+the uncertainty comes from a residual bootstrap instead (`bootstrap`: seeded refits, their
+draws of theta written into the curve). `auto` fits every concave form and keeps the smallest AICc,
 
     AICc = n ln(RSS / n) + 2k + 2k(k + 1) / (n - k - 1),  k = parameters + 1 (the noise).
 
@@ -52,7 +54,10 @@ RATE_NAME: Final[dict[str, str]] = {
 MIN_POINTS = 5
 """Fewer observations than this support no curve (a form has up to 4 parameters)."""
 FEW_POINTS = 15
-"""Below this many observations the uncertainty is rough (said in the warnings)."""
+"""Below this many observations the uncertainty is rough (said in the warnings) and comes
+from a bootstrap rather than the Jacobian."""
+BOOTSTRAP_SAMPLES: Final = 200
+BOOTSTRAP_SEED: Final = 20261204
 SATURATION_REACH = 3.0
 """A fitted half rise beyond this multiple of the largest observed spend is not in the data."""
 MAX_SHAPE_CONCAVE = 1.0
@@ -92,19 +97,28 @@ class Fit:
     warnings: list[str] = field(default_factory=list)
     compared: dict[str, float] = field(default_factory=dict)
     """AICc of every form tried (auto), smaller is better."""
+    degenerate: bool = False
+    """The Jacobian does not identify the parameters separately (J'J near singular)."""
+    method: Literal["covariance", "bootstrap"] = "covariance"
+    """Where the uncertainty comes from: the Jacobian, or bootstrap refits (`draws`)."""
+    draws: list[list[float]] | None = None
+    """Bootstrap draws of theta (method bootstrap)."""
 
     def curve(self, date: str | None = None) -> dict[str, Any]:
-        """A curve object of the document, with its source."""
+        """A curve object of the document, with its source: the uncertainty is the
+        covariance of theta, or the bootstrap draws of theta."""
+        uncertainty: dict[str, Any] = {"parameters": list(self.log_parameters)}
+        if self.draws is not None:
+            uncertainty["draws"] = [[_round(v) for v in draw] for draw in self.draws]
+        else:
+            uncertainty["covariance"] = self.covariance
         return {
             self.form: {k: _round(v) for k, v in self.parameters.items()},
             "source": {
                 "kind": "fit",
                 "date": date or datetime.date.today().isoformat(),
                 "n": self.n,
-                "uncertainty": {
-                    "parameters": list(self.log_parameters),
-                    "covariance": self.covariance,
-                },
+                "uncertainty": uncertainty,
             },
         }
 
@@ -117,6 +131,8 @@ class Fit:
             "n": self.n,
             "aicc": self.aicc,
             "uncertainty": {
+                "method": self.method,
+                "samples": len(self.draws or []),
                 "standard_errors": self.standard_errors,
                 "parameters": list(self.log_parameters),
                 "covariance": self.covariance,
@@ -266,28 +282,42 @@ def check_data(data: Observations) -> None:
         )
 
 
+def _bounds(
+    form: FitForm, data: Observations, *, s_shaped: bool
+) -> tuple[list[float], list[float]]:
+    """Bounds of theta: the rate from far below the smallest spend to far beyond the largest."""
+    x = data.spend
+    positive = x[x > 0]
+    x_max = float(x.max())
+    x_small = float(positive.min()) if positive.size else x_max
+    if form == "logistic":
+        rate_lo, rate_hi = math.log(1e-3 / x_max), math.log(1e3 / x_small)
+    else:
+        rate_lo, rate_hi = math.log(x_small * 1e-3), math.log(x_max * 1e3)
+    lower = [0.0, 0.0, rate_lo]
+    upper = [1.0, 1.0, rate_hi]
+    if form == "hill":
+        lower.append(math.log(MIN_SHAPE))
+        upper.append(math.log(MAX_SHAPE_S if s_shaped else MAX_SHAPE_CONCAVE))
+    return lower, upper
+
+
 def fit_form(data: Observations, form: FitForm, *, s_shaped: bool = False) -> Fit:
     """Least squares fit of one form (see the module docstring)."""
     x, y = data.spend, data.quality
     positive = x[x > 0]
     x_max = float(x.max())
     x_small = float(positive.min()) if positive.size else x_max
-    # the rate's range: from far below the smallest spend to far beyond the largest
+    lower, upper = _bounds(form, data, s_shaped=s_shaped)
     if form == "logistic":
-        rate_lo, rate_hi = math.log(1e-3 / x_max), math.log(1e3 / x_small)
         starts = [math.log(c / x_max) for c in (0.5, 2.0, 6.0)]
     else:
-        rate_lo, rate_hi = math.log(x_small * 1e-3), math.log(x_max * 1e3)
         starts = [math.log(c * x_max) for c in (0.1, 0.4, 1.5)]
-    lower = [0.0, 0.0, rate_lo]
-    upper = [1.0, 1.0, rate_hi]
     low_q = float(np.clip(y[np.argsort(x)][: max(1, data.n // 5)].mean(), 0, 1))
     high_q = float(np.clip(y.max(), 0, 1))
     shapes = [0.0]
     if form == "hill":
         top_shape = MAX_SHAPE_S if s_shaped else MAX_SHAPE_CONCAVE
-        lower.append(math.log(MIN_SHAPE))
-        upper.append(math.log(top_shape))
         shapes = [math.log(0.6), math.log(min(top_shape, 1.0))] + (
             [math.log(2.0)] if s_shaped else []
         )
@@ -328,7 +358,8 @@ def fit_form(data: Observations, form: FitForm, *, s_shaped: bool = False) -> Fi
     jac = np.asarray(best.jac, dtype=float)
     sigma2 = rss / max(n - p, 1)
     jtj = jac.T @ jac
-    if n - p <= 0 or np.linalg.cond(jtj) > 1e12:
+    degenerate = bool(n - p <= 0 or np.linalg.cond(jtj) > 1e12)
+    if degenerate:
         warnings.append(
             "the parameters are not identified separately by these data (degenerate "
             "covariance): treat the standard errors as unknown"
@@ -401,6 +432,67 @@ def fit_form(data: Observations, form: FitForm, *, s_shaped: bool = False) -> Fi
         n=n,
         aicc=aicc,
         warnings=warnings,
+        degenerate=degenerate,
+    )
+
+
+def theta_of(fit: Fit) -> np.ndarray:
+    """The fitted parameter vector theta (base, max, log rate[, log shape])."""
+    p = fit.parameters
+    theta = [p["base"], p["max"], math.log(p[RATE_NAME[fit.form]])]
+    if fit.form == "hill":
+        theta.append(math.log(p["shape"]))
+    return np.array(theta)
+
+
+def bootstrap(
+    data: Observations,
+    fit: Fit,
+    *,
+    samples: int = BOOTSTRAP_SAMPLES,
+    seed: int = BOOTSTRAP_SEED,
+    s_shaped: bool = False,
+) -> Fit:
+    """The fit with its uncertainty from a residual bootstrap: `samples` refits to the fitted
+    curve plus residuals drawn with replacement (centred, and widened by sqrt(n / (n - p))
+    for the degrees of freedom the fit used). Seeded: the same data give the same draws."""
+    x, y = data.spend, data.quality
+    theta = theta_of(fit)
+    fitted = _model(fit.form, theta, x)
+    residuals = y - fitted
+    n, p = data.n, theta.size
+    residuals = (residuals - residuals.mean()) * math.sqrt(n / max(n - p, 1))
+    lower, upper = _bounds(fit.form, data, s_shaped=s_shaped)
+    start = np.clip(theta, np.array(lower) + 1e-9, np.array(upper) - 1e-9)
+    rng = np.random.default_rng(seed)
+    draws = np.empty((samples, p))
+    for b in range(samples):
+        y_star = fitted + rng.choice(residuals, size=n, replace=True)
+        result = least_squares(
+            lambda t, y_star=y_star: _model(fit.form, t, x) - y_star,
+            start,
+            bounds=(lower, upper),
+            method="trf",
+            x_scale="jac",
+            max_nfev=500,
+        )
+        draws[b] = result.x
+    covariance = np.cov(draws, rowvar=False)
+    se_theta = draws.std(axis=0, ddof=1)
+    standard_errors = {"base": float(se_theta[0]), "max": float(se_theta[1])}
+    rate = RATE_NAME[fit.form]
+    standard_errors[rate] = fit.parameters[rate] * float(se_theta[2])
+    if fit.form == "hill":
+        standard_errors["shape"] = fit.parameters["shape"] * float(se_theta[3])
+    why = f"{n} observations" if n < FEW_POINTS else "a degenerate covariance"
+    note = f"uncertainty from {samples} bootstrap refits (residual bootstrap), for {why}"
+    return replace(
+        fit,
+        method="bootstrap",
+        draws=draws.tolist(),
+        covariance=covariance.tolist(),
+        standard_errors=standard_errors,
+        warnings=[*fit.warnings, note],
     )
 
 
@@ -410,6 +502,13 @@ def fit(
     """The best curve for the observations: one form, or `auto` (smallest AICc among the
     concave forms). Raises FitError when the data cannot support a curve."""
     check_data(data)
+    best = _best(data, form, s_shaped=s_shaped)
+    if best.n < FEW_POINTS or best.degenerate:
+        return bootstrap(data, best, s_shaped=s_shaped)
+    return best
+
+
+def _best(data: Observations, form: FitForm | Literal["auto"], *, s_shaped: bool) -> Fit:
     if form != "auto":
         return fit_form(data, form, s_shaped=s_shaped)
     fits: list[Fit] = []

@@ -296,11 +296,32 @@ def frontier_csv(result: "FrontierResult") -> str:
 def robustness_table(result: "RobustnessResult", *, portfolio_name: str | None = None) -> str:
     cur = result.currency
     title = portfolio_name or result.portfolio_id
-    out = [
-        f"{title}: robustness, {result.samples} samples, curve gains off by up to "
-        f"{result.spread * 100:.0f} % (seed {result.seed})",
-        "",
-    ]
+    evidence = {m: ids for m, ids in result.methods.items() if m != "uniform" and ids}
+    if not evidence:
+        out = [
+            f"{title}: robustness, {result.samples} samples, curve gains off by up to "
+            f"{result.spread * 100:.0f} % (seed {result.seed})",
+            "",
+        ]
+    else:
+        words = {
+            "covariance": "drawn from their covariance",
+            "draws": "drawn from their draws",
+            "band": "drawn within their band",
+        }
+        out = [
+            f"{title}: robustness, {result.samples} samples (seed {result.seed}); curves drawn "
+            "from their evidence where they have it:",
+        ]
+        for method, ids in evidence.items():
+            shown = ", ".join(ids[:12]) + (f" and {len(ids) - 12} more" if len(ids) > 12 else "")
+            out.append(f"  {words.get(method, method)} ({len(ids)}): {shown}")
+        uniform = result.methods.get("uniform", [])
+        if uniform:
+            out.append(
+                f"  the other {len(uniform)}: gains off by up to {result.spread * 100:.0f} %"
+            )
+        out.append("")
     rows = [
         [
             name,

@@ -4,6 +4,7 @@ and data that cannot support a curve refused with its reason."""
 import json
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -200,3 +201,59 @@ def test_command_line_prints_a_curve_ready_to_paste(tmp_path: Path) -> None:
     assert bad.returncode == 2
     assert bad.stdout == ""
     assert "error: 2 observations: a curve needs at least 5" in bad.stderr
+
+
+def test_few_observations_get_bootstrap_draws_instead_of_a_covariance() -> None:
+    truth = TRUTH["exponential"]
+    spend, quality = generated(truth, 4, n=10)
+    result = fit(observations(spend, quality), "exponential")
+    assert result.method == "bootstrap"
+    data = result.to_data("2026-12-01")
+    assert data["uncertainty"]["method"] == "bootstrap"
+    assert data["uncertainty"]["samples"] == 200
+    uncertainty = data["curve"]["source"]["uncertainty"]
+    assert set(uncertainty) == {"parameters", "draws"}
+    assert uncertainty["parameters"] == ["base", "max", "log_scale"]
+    draws = np.array(uncertainty["draws"])
+    assert draws.shape == (200, 3)
+    # the draws scatter around the fit, and the truth lies within their range
+    theta = [
+        result.parameters["base"],
+        result.parameters["max"],
+        np.log(result.parameters["scale"]),
+    ]
+    truth_theta = [0.2, 0.85, np.log(40_000.0)]
+    for k in range(3):
+        low, high = np.percentile(draws[:, k], [0.5, 99.5])
+        assert low < theta[k] < high
+        assert low < truth_theta[k] < high, (k, low, high)
+    assert result.standard_errors["max"] == pytest.approx(draws[:, 1].std(ddof=1), rel=1e-4)
+    assert any("bootstrap" in w for w in result.warnings)
+    # seeded: the same data give the same draws; a valid document curve
+    assert fit(observations(spend, quality), "exponential").draws == result.draws
+    DocumentCurve.model_validate(data["curve"])
+
+
+def test_fifteen_observations_keep_the_covariance() -> None:
+    spend, quality = generated(TRUTH["saturating"], 5, n=15)
+    result = fit(observations(spend, quality), "auto")
+    assert result.method == "covariance"
+    assert "covariance" in result.curve()["source"]["uncertainty"]
+    spend, quality = generated(TRUTH["saturating"], 5, n=14)
+    assert fit(observations(spend, quality), "auto").method == "bootstrap"
+
+
+def test_a_degenerate_covariance_gets_bootstrap_draws(monkeypatch: pytest.MonkeyPatch) -> None:
+    import optimizer.fit as fitting
+
+    plain = fitting.fit_form
+
+    def degenerate(*args: Any, **kwargs: Any) -> Any:
+        return replace(plain(*args, **kwargs), degenerate=True)
+
+    monkeypatch.setattr(fitting, "fit_form", degenerate)
+    spend, quality = generated(TRUTH["saturating"], 6)  # 36 observations
+    result = fit(observations(spend, quality), "saturating")
+    assert result.method == "bootstrap"
+    assert "draws" in result.curve()["source"]["uncertainty"]
+    assert any("degenerate covariance" in w for w in result.warnings)
