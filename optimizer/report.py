@@ -35,6 +35,11 @@ from optimizer.result import (
 )
 
 DUAL_ZERO = 1e-7
+FIXED_BINARIES = (
+    " (S-shaped curves make this run a MIP: prices of the LP with the binaries of the"
+    " curves' convex starts fixed at the optimum, valid while the spends stay on the"
+    " same pieces)"
+)
 
 
 @dataclass(frozen=True)
@@ -70,10 +75,16 @@ def shadow_prices(
     departments: dict[int, float],
     floors: dict[int, float],
     sides: dict[str, tuple[float, float]] | None = None,
+    *,
+    fixed: bool = False,
 ) -> ShadowPrices:
     """The prices by id; `sides` (keys `budget`, `department:<d>`, `floor:<j>` by
-    position) become `intervals`."""
+    position) become `intervals`. `fixed`: a MIP run (S-shaped curves), whose prices are
+    those of the LP with its binaries fixed at the optimum, and its units say so."""
     unit, floor_unit = objective_for(problem.mode).units(problem.currency)
+    if fixed:
+        unit += FIXED_BINARIES
+        floor_unit += FIXED_BINARIES
     intervals: dict[str, dict[str, list[float]]] = {"departments": {}, "floors": {}}
     budget_sides = None
     for key, (gain, loss) in (sides or {}).items():
@@ -238,6 +249,8 @@ def build_result(
     solver: SolverInfo,
     baseline_problems: tuple[list[str], list[str]],
     sides: dict[str, tuple[float, float]] | None = None,
+    *,
+    s_shaped: list[str] | None = None,
 ) -> RunResult:
     served = touchpoint_journeys(problem)
     requires = requirements(problem)
@@ -366,7 +379,9 @@ def build_result(
         touchpoints=touchpoints,
         journeys=journeys,
         departments=departments,
-        shadow_prices=shadow_prices(problem, duals.budget, duals.departments, duals.floors, sides),
+        shadow_prices=shadow_prices(
+            problem, duals.budget, duals.departments, duals.floors, sides, fixed=bool(s_shaped)
+        ),
         baselines=Baselines(
             current=baseline_of(problem, current, baseline_problems[0]),
             silo=baseline_of(problem, silo, baseline_problems[1]),
@@ -376,6 +391,7 @@ def build_result(
         binding=binding,
         conflicts=[],
         solver=solver,
+        s_shaped=s_shaped or [],
     )
 
 

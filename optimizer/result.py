@@ -169,6 +169,12 @@ class SolverInfo(Part):
     """Relative gap between the tangent upper bound and the chord lower bound."""
     breakpoints: int
     refinements: int
+    mip_gap: float | None = None
+    """Relative gap HiGHS proved on the MIP of a run with S-shaped curves (None: an LP)."""
+    envelope_bound: float | None = None
+    """A run with S-shaped curves: the objective of the same model with each S-shaped curve
+    replaced by its concave envelope, solved as an LP (lifted by its chords' tangent gaps):
+    no allocation reaches beyond it on the true curves (max modes; min_spend: below it)."""
 
 
 class Scenario(Part):
@@ -200,6 +206,8 @@ class RunResult(Part):
     binding: list[str]
     conflicts: list[Conflict]
     solver: SolverInfo
+    s_shaped: list[str] = []
+    """Touchpoints whose curve is S-shaped on their spend range (binaries in the model)."""
 
     @model_validator(mode="before")
     @classmethod
