@@ -557,18 +557,49 @@ def max_slope(curve: Curve, span: float) -> float:
 @dataclass(frozen=True, slots=True)
 class ConvexStart:
     """The convex start of an S-shaped curve on [breakpoints[0], breakpoints[-1]] as chord
-    segments: segment k rises `slopes[k]` per unit of spend. The chords lie above the curve
-    by at most `lift`, so the model uses them lowered by `lift` (below the curve: it never
-    promises quality the curve does not give) and the chords themselves bound it above."""
+    segments: segment k rises `slopes[k]` per unit of spend. A chord lies above a convex
+    piece (by at most `lifts[k]`), so the model uses, on segment k, the chord lowered by
+    its lift, and on the first segment the tangent at its start (exact there, where a
+    touchpoint that gets nothing sits): below the curve everywhere, exact at every
+    breakpoint it leaves full. `lift` is the most it is below the chords (the bound)."""
 
     breakpoints: tuple[float, ...]
     slopes: tuple[float, ...]
     start_quality: float
     """The curve's quality at the first breakpoint."""
-    lift: float
+    lifts: tuple[float, ...]
+    first_slope: float
+    """The curve's slope at the first breakpoint (the first segment's tangent)."""
 
     def __len__(self) -> int:
         return len(self.slopes)
+
+    @property
+    def lengths(self) -> tuple[float, ...]:
+        b = self.breakpoints
+        return tuple(y - x for x, y in zip(b, b[1:], strict=False))
+
+    @property
+    def model_slopes(self) -> tuple[float, ...]:
+        """The slope the model gives each segment (the first one's tangent, then chords)."""
+        return (self.first_slope, *self.slopes[1:])
+
+    @property
+    def steps(self) -> tuple[float, ...]:
+        """What filling segment k adds beyond its slope times its length (a binary's
+        coefficient): the model's quality at the end of a full segment k is the next
+        segment's lowered chord at its start, q(b_k) - lift_{k+1}, and q(b_K) at the end."""
+        lifts = (*self.lifts[1:], 0.0)
+        first = (
+            (self.slopes[0] - self.first_slope) * self.lengths[0] - lifts[0] if self.slopes else 0.0
+        )
+        return (first, *(a - b for a, b in zip(self.lifts[1:], lifts[1:], strict=True)))
+
+    @property
+    def lift(self) -> float:
+        """The most the model is below the chords on any segment."""
+        first = (self.slopes[0] - self.first_slope) * self.lengths[0] if self.slopes else 0.0
+        return max([first, *self.lifts[1:]])
 
 
 def convex_start(
@@ -582,7 +613,10 @@ def convex_start(
         xs = np.array([lower, *inside, end], dtype=float)
         qs = np.array([evaluate(curve, x) for x in xs])
         slopes = np.diff(qs) / np.diff(xs)
-        return ConvexStart(tuple(xs.tolist()), tuple(slopes.tolist()), float(qs[0]), 0.0)
+        zero = (0.0,) * len(slopes)
+        return ConvexStart(
+            tuple(xs.tolist()), tuple(slopes.tolist()), float(qs[0]), zero, float(slopes[0])
+        )
     params = Params.of([curve])
     lo, up = np.array([lower]), np.array([end])
     grid, cumulative = _cumulative_root_curvature(params, lo, up)
@@ -602,8 +636,11 @@ def convex_start(
         b = np.where(below, b, mid)
     c = (a + b) / 2
     gaps = qs[:-1] + slopes * (c - xs[:-1]) - params.value(c[:, None])[:, 0]
-    lift = float(max(0.0, gaps.max())) * (1 + 1e-9) + 1e-12
-    return ConvexStart(tuple(xs.tolist()), tuple(slopes.tolist()), float(qs[0]), lift)
+    lifts = np.maximum(gaps, 0.0) * (1 + 1e-9) + 1e-12
+    first = min(finite_slope(curve, lower, end - lower), float(slopes[0]))
+    return ConvexStart(
+        tuple(xs.tolist()), tuple(slopes.tolist()), float(qs[0]), tuple(lifts.tolist()), first
+    )
 
 
 def envelope_lines(

@@ -74,6 +74,7 @@ from optimizer.curves import (
     chord_integral,
     convex_start,
     envelope_lines,
+    evaluate,
     lines_for,
     s_shaped_on,
     saturating_lines_batch,
@@ -149,7 +150,7 @@ class SPart:
     def active_slope(self) -> float:
         """The slope of the segment the spend moves on while the binaries stay fixed."""
         assert self.filled is not None
-        return self.start.slopes[min(self.filled, len(self.start) - 1)]
+        return self.start.model_slopes[min(self.filled, len(self.start) - 1)]
 
 
 @dataclass
@@ -421,13 +422,18 @@ def define_s_curves(
         (S2) s_full_t_k   d_k >= L_k z_k                      segment k full when z_k = 1
         (S3) s_order_t_k  d_k <= L_k z_{k-1}                  only once segment k-1 is full
         (S4) s_tail_t     y_t <= (hi_t - turn_t) z_K          the tail opens past the start
-        (S5) s_convex_t   q_t <= q(lo_t) - lift_t + sum_k s_k d_k + M z_K
+        (S5) s_convex_t   q_t <= q(lo_t) + sum_k s'_k d_k + sum_k c_k z_k + M z_K
         (1') tail lines   q_t <= a_tk + b_tk x_t + M_k (1 - z_K)
 
-    The chords of a convex piece lie above it, so (S5) lowers them by their largest lift
-    (the model never promises quality the curve does not give). Big-M terms switch (S5)
-    off past the start and the tail's chord rows (1') off before it: M = 1 - (q(turn) -
-    lift) and M_k = 1 - a_k make the right-hand side at least 1 >= q_t - b x_t."""
+    The chords of a convex piece lie above it, so (S5) uses on segment k >= 2 its chord
+    lowered by the chord's lift e_k, and on the first segment the tangent at lo_t (slope
+    s'_1 = q'(lo_t), exact where a touchpoint that gets nothing sits): the model never
+    promises quality the curve does not give, and is exact at every breakpoint it leaves
+    full. In delta form that is s'_k = s_k for k >= 2 and steps c_k = e_k - e_{k+1}
+    (c_1 makes up the first segment's tangent, c_K ends exactly at q(turn); see
+    `ConvexStart.steps`). Big-M terms switch (S5) off past the start and the tail's chord
+    rows (1') off before it: M = 1 - q(turn) and M_k = 1 - a_k make the right-hand side at
+    least 1 >= q_t - b x_t."""
     scale = built.scale
     tol = DEFAULT_TOLERANCE if tolerance is None else tolerance
     prob = built.prob
@@ -450,18 +456,13 @@ def define_s_curves(
             if k:
                 built.add_row([(d, 1.0), (gates[k - 1], -n)], LE, 0.0, f"s_order_{t}_{k}")
         built.add_row([(tail, 1.0), (gates[-1], -reach)], LE, 0.0, f"s_tail_{t}")
-        floor = start.start_quality - start.lift
-        top = floor + sum(
-            s * (b - a)
-            for s, a, b in zip(start.slopes, start.breakpoints, start.breakpoints[1:], strict=False)
-        )
         # a curve convex over its whole range has no tail: its chords hold past the start
-        big = max(0.0, 1.0 - top) if turn < tp.upper else 0.0
-        convex_terms: Terms = [
-            (q, 1.0),
-            *((d, -s * scale) for d, s in zip(fills, start.slopes, strict=True)),
-        ]
-        convex = built.add_row([*convex_terms, (gates[-1], -big)], LE, floor, f"s_convex_{t}")
+        big = max(0.0, 1.0 - evaluate(tp.curve, turn)) if turn < tp.upper else 0.0
+        convex_terms: Terms = [(q, 1.0)]
+        convex_terms += [(d, -s * scale) for d, s in zip(fills, start.model_slopes, strict=True)]
+        convex_terms += [(z, -c) for z, c in zip(gates, start.steps, strict=True)]
+        convex_terms.append((gates[-1], -big))
+        convex = built.add_row(convex_terms, LE, start.start_quality, f"s_convex_{t}")
         lines = built.lines[t]
         assert lines is not None
         rows = []

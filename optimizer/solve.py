@@ -184,7 +184,8 @@ def approximation(
     rows, deltas, owners = built.chord_rows()
     ids = np.array([row.id for row in rows], dtype=int)
     shares = np.abs(solution.row_duals[ids]) * deltas * built.scale if rows else np.zeros(0)
-    # the convex starts of S-shaped curves: their lowered chords lifted back up
+    # the convex starts of S-shaped curves: their lowered chords lifted back up (at most
+    # by the largest lift; a bound, as for the tangents)
     convex = sum(
         abs(solution.dual(part.convex)) * part.start.lift * built.scale
         for part in built.s_parts.values()
