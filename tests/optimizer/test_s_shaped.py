@@ -191,7 +191,8 @@ def test_mip_optimum_matches_brute_force(data: dict[str, Any]) -> None:
     run = solve(problem)
     assert run.status == "optimal"
     assert run.s_shaped == ["s"]
-    assert run.solver.mip_gap is not None and run.solver.mip_gap <= MIP_GAP
+    assert run.solver.mip_gap is not None
+    assert run.solver.mip_gap <= MIP_GAP
     best = brute_force_pair(problem)
     value = run.portfolio.weighted_value
     # never better than the true optimum (the figures are on the true curves), and close
