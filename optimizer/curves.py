@@ -512,8 +512,12 @@ class CurveTable:
 
 # --------------------------------------------------------------------------- S-shaped curves
 
-MAX_CONVEX_SEGMENTS = 24
+MAX_CONVEX_SEGMENTS = 12
 """Most chord segments (and so binaries) the convex start of one S-shaped curve gets."""
+CONVEX_TOLERANCE = 1e-3
+"""Chord error the convex start's segments aim at: coarser than the tail's, since it only
+counts where a spend stops inside the convex start (rare: there, more money raises the
+curve ever faster), never at its ends, where the model is exact."""
 
 
 def inflexion(curve: Curve) -> float | None:
@@ -603,7 +607,7 @@ class ConvexStart:
 
 
 def convex_start(
-    curve: Curve, lower: float, end: float, tolerance: float = DEFAULT_TOLERANCE
+    curve: Curve, lower: float, end: float, tolerance: float = CONVEX_TOLERANCE
 ) -> ConvexStart:
     """Chord segments of the convex start on [lower, end]: the points themselves for a
     points curve (exact), else breakpoints that equidistribute the chord error (the

@@ -199,6 +199,9 @@ class BuiltModel:
             lines = self.lines[t]
             if lines is None or not any(lines.deltas):
                 continue
+            part = self.s_parts.get(t)
+            if part is not None and part.filled is not None and not part.past_start:
+                continue  # an S-curve held on its convex start: its tail lines are not in play
             rows.extend(block)
             deltas.extend(lines.deltas)
             owners.extend([t] * len(block))
@@ -270,7 +273,7 @@ def build_model(
             built.lines[t] = envelope_lines(tp.curve, tp.lower, tp.upper, tol)
         turns = {}
     define_response_curves(built, problem, skip=turns)
-    define_s_curves(built, problem, turns, tolerance)
+    define_s_curves(built, problem, turns)
     define_dependencies(built, problem)
     define_journey_experience(built, problem)
     define_budgets(built, problem)
@@ -412,7 +415,6 @@ def define_s_curves(
     built: BuiltModel,
     problem: PortfolioProblem,
     turns: dict[int, float],
-    tolerance: float | None,
 ) -> None:
     """(S1-S6) An S-shaped curve, incremental (delta) form: chord segments k = 1..K of the
     convex start [lo_t, turn_t] with lengths L_k and slopes s_k, fills d_k in [0, L_k],
@@ -432,14 +434,14 @@ def define_s_curves(
     full. In delta form that is s'_k = s_k for k >= 2 and steps c_k = e_k - e_{k+1}
     (c_1 makes up the first segment's tangent, c_K ends exactly at q(turn); see
     `ConvexStart.steps`). Big-M terms switch (S5) off past the start and the tail's chord
-    rows (1') off before it: M = 1 - q(turn) and M_k = 1 - a_k make the right-hand side at
-    least 1 >= q_t - b x_t."""
+    rows (1') off before it, as tight as they can be (the LP relaxation stays close to the
+    concave envelope): M = q(hi_t) - q(turn), and M_k the most q exceeds tail line k on the
+    convex start (q minus a line is convex there: the larger of its two ends; mostly 0)."""
     scale = built.scale
-    tol = DEFAULT_TOLERANCE if tolerance is None else tolerance
     prob = built.prob
     for t, turn in turns.items():
         tp = problem.touchpoints[t]
-        start = convex_start(tp.curve, tp.lower, turn, tol)
+        start = convex_start(tp.curve, tp.lower, turn)
         x = built.spend[t]
         q = built.quality[t] = prob.add_variable(f"quality_{t}", 0.0, 1.0)
         lengths = [
@@ -457,7 +459,8 @@ def define_s_curves(
                 built.add_row([(d, 1.0), (gates[k - 1], -n)], LE, 0.0, f"s_order_{t}_{k}")
         built.add_row([(tail, 1.0), (gates[-1], -reach)], LE, 0.0, f"s_tail_{t}")
         # a curve convex over its whole range has no tail: its chords hold past the start
-        big = max(0.0, 1.0 - evaluate(tp.curve, turn)) if turn < tp.upper else 0.0
+        q_turn = evaluate(tp.curve, turn)
+        big = max(0.0, evaluate(tp.curve, tp.upper) - q_turn) if turn < tp.upper else 0.0
         convex_terms: Terms = [(q, 1.0)]
         convex_terms += [(d, -s * scale) for d, s in zip(fills, start.model_slopes, strict=True)]
         convex_terms += [(z, -c) for z, c in zip(gates, start.steps, strict=True)]
@@ -466,8 +469,16 @@ def define_s_curves(
         lines = built.lines[t]
         assert lines is not None
         rows = []
+        q_low = start.start_quality
         for slope, intercept in zip(lines.slopes, lines.intercepts, strict=True):
-            m = max(0.0, 1.0 - intercept)
+            # before the turn q_t stays below the convex curve: q minus this line is convex
+            # there, so its largest excess is at an end of the convex start
+            m = max(
+                0.0,
+                q_low - (intercept + slope * tp.lower),
+                q_turn - (intercept + slope * turn),
+            )
+            m = m * (1 + 1e-9) + 1e-12 if m > 0 else 0.0
             rows.append(
                 built.add_row([*curve_terms(built, t, slope), (gates[-1], m)], LE, intercept + m)
             )
