@@ -171,10 +171,14 @@ class SolverInfo(Part):
     refinements: int
     mip_gap: float | None = None
     """Relative gap HiGHS proved on the MIP of a run with S-shaped curves (None: an LP)."""
+    mip_seconds: float | None = None
+    """Time of the MIP solve alone (part of solve_seconds)."""
     envelope_bound: float | None = None
     """A run with S-shaped curves: the objective of the same model with each S-shaped curve
     replaced by its concave envelope, solved as an LP (lifted by its chords' tangent gaps):
     no allocation reaches beyond it on the true curves (max modes; min_spend: below it)."""
+    envelope_seconds: float | None = None
+    """Time to build and solve the envelope LP (not part of solve_seconds)."""
 
 
 class Scenario(Part):

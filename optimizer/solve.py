@@ -125,24 +125,32 @@ def solve_built(
     return stats.status, live, read_solution(live, seconds)
 
 
+@dataclass(frozen=True)
+class MipFigures:
+    gap: float
+    """Relative gap HiGHS proved (objective vs. best bound)."""
+    seconds: float
+    """Time of the MIP solve alone (PuLP and HiGHS)."""
+
+
 def solve_mip(
     built: BuiltModel, solver: pulp.HiGHS, remaining: Callable[[], float | None]
-) -> tuple[pulp.LpSolveStatus, LiveModel | None, Solution | None, float]:
+) -> tuple[pulp.LpSolveStatus, LiveModel | None, Solution | None, MipFigures]:
     """The MIP of a model with S-shaped curves, through PuLP; then its binaries are fixed
     at the optimum and the LP of that choice is solved (its duals are the run's prices).
-    Returns the LP's solution and the MIP's relative gap."""
+    Returns the LP's solution and the MIP's gap and time."""
     start = time.perf_counter()
     stats = built.prob.solve(solver)
+    figures = MipFigures(max(0.0, stats.gap_rel or 0.0), time.perf_counter() - start)
     if stats.status != pulp.LpSolveStatus.Optimal:
-        return stats.status, None, None, 0.0
-    gap = stats.gap_rel
+        return stats.status, None, None, figures
     live = LiveModel(built)
     live.fix_binaries()
     solution = resolve_warm(live, remaining())
     if solution is None:
         raise SolveError("the solver lost the optimum once the binaries were fixed")
     solution.seconds = time.perf_counter() - start
-    return stats.status, live, solution, max(0.0, gap or 0.0)
+    return stats.status, live, solution, figures
 
 
 def envelope_bound(
@@ -485,10 +493,10 @@ def solve(
         problem, value_estimate=current.weighted_value, gap_target=gap_target * INITIAL_SLACK
     )
     build_seconds = time.perf_counter() - t0
-    mip_gap: float | None = None
+    mip: MipFigures | None = None
     if built.s_parts:
         chosen = solver or mip_solver(time_limit=remaining())
-        status, live, solution, mip_gap = solve_mip(built, chosen, remaining)
+        status, live, solution, mip = solve_mip(built, chosen, remaining)
     else:
         chosen = solver or default_solver(built, time_limit=remaining())
         status, live, solution = solve_built(built, chosen)
@@ -528,9 +536,11 @@ def solve(
     silo = evaluate_allocation(problem, silo_allocation(silo_problem))
     baseline_problems = (violations(problem, current), violations(problem, silo))
     duals = duals_of(built, problem, priced, evaluation, slopes)
-    bound = None
+    bound = envelope_seconds = None
     if built.s_parts:
+        t2 = time.perf_counter()
         bound = envelope_bound(problem, current.weighted_value, remaining)
+        envelope_seconds = time.perf_counter() - t2
     info = SolverInfo(
         name="HiGHS",
         status="Optimal",
@@ -542,8 +552,10 @@ def solve(
         approximation_gap=gap,
         breakpoints=sum(len(lines) for lines in built.lines if lines is not None),
         refinements=refinements,
-        mip_gap=mip_gap,
+        mip_gap=mip.gap if mip is not None else None,
+        mip_seconds=mip.seconds if mip is not None else None,
         envelope_bound=bound,
+        envelope_seconds=envelope_seconds,
     )
     s_shaped = [problem.touchpoints[t].id for t in sorted(built.s_parts)]
     return build_result(
