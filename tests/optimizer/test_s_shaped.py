@@ -397,3 +397,10 @@ def test_property_two_touchpoints_match_brute_force(
     assert run.solver.envelope_bound is not None
     assert run.solver.envelope_bound >= best * (1 - 1e-9) - 1e-9
     assert_consistent(problem, run)
+
+
+def test_frontier_refuses_s_shaped_portfolios_by_name() -> None:
+    from optimizer.frontier import frontier
+
+    with pytest.raises(ValueError, match="S-shaped: s;"):
+        frontier(problem_of(CASES[1]), points=3)
