@@ -14,7 +14,7 @@ Everything a user reads is evaluated on the true curves at the reported allocati
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from optimizer.curves import slope_at
+from optimizer.curves import inflexion, slope_at
 from optimizer.evaluate import Evaluation, requirements, topological_order
 from optimizer.objective import objective_for
 from optimizer.problem import PortfolioProblem
@@ -225,13 +225,19 @@ def _reason(
             f"at its maximum {_money(tp.upper)} {cur}: its marginal value, {worth}, "
             f"is more than {against}",
         )
-    if slope_at(tp.curve, x) <= 0:
+    turn = inflexion(tp.curve)
+    if slope_at(tp.curve, x) <= 0 and (turn is None or x >= turn):
         return "saturated", "its curve is flat here: more money buys no quality"
     if x <= tp.lower + tol:
+        s_shaped = (
+            "; its curve is S-shaped: the first money buys little, only a large amount pays"
+            if turn is not None and x < turn
+            else ""
+        )
         return (
             "at_min_spend",
             f"at its minimum {_money(tp.lower)} {cur}: its marginal value, {worth}, "
-            f"is less than {against}",
+            f"is less than {against}{s_shaped}",
         )
     return (
         "balanced",

@@ -404,3 +404,10 @@ def test_frontier_refuses_s_shaped_portfolios_by_name() -> None:
 
     with pytest.raises(ValueError, match="S-shaped: s;"):
         frontier(problem_of(CASES[1]), points=3)
+
+
+def test_an_s_curve_left_at_zero_is_explained_not_called_saturated() -> None:
+    run = solve(problem_of(CASES[0]))
+    s = next(t for t in run.touchpoints if t.id == "s")
+    assert s.reason == "at_min_spend"
+    assert "S-shaped" in s.explanation
