@@ -30,6 +30,12 @@ Constraints
     (5) budget          sum_t x_t <= B                          (not in min_spend mode)
     (6) department_d    sum_{t in d} x_t <= c_d                 (unless pooled)
     (7) value_floor     sum_j p_j v_j E_j >= W                  (a kept weighted value)
+    (S1-S6)             an S-shaped curve (hill shape > 1, or points whose slopes rise then
+                        fall) whose spend range reaches into its convex start: chord
+                        segments of the convex start in delta form with one binary each,
+                        the last one gating the concave tail, whose chord rows (1) stay
+                        continuous (`define_s_curves`). Only these touchpoints get
+                        binaries; without them the model is the LP above, unchanged.
 
 Objective (in money / S)
     max_value       max sum_j p_j v_j E_j - eps sum_t x_t
