@@ -411,3 +411,20 @@ def test_an_s_curve_left_at_zero_is_explained_not_called_saturated() -> None:
     s = next(t for t in run.touchpoints if t.id == "s")
     assert s.reason == "at_min_spend"
     assert "S-shaped" in s.explanation
+
+
+def test_generated_portfolios_get_a_share_of_s_shaped_curves() -> None:
+    from optimizer.generate import generate_document
+
+    plain = generate_document(200, 60, 5)
+    assert generate_document(200, 60, 5, s_shaped=0.0) == plain
+    shaped = generate_document(200, 60, 5, s_shaped=0.25)
+    hills = [t for t in shaped["touchpoints"] if "hill" in t["curve"]]
+    assert 25 <= len(hills) <= 75
+    assert all(t["curve"]["hill"]["shape"] > 1 for t in hills)
+    validate_document(shaped)
+    # the rest stays as without the option (floors follow the qualities the curves give)
+    assert [t["id"] for t in shaped["touchpoints"]] == [t["id"] for t in plain["touchpoints"]]
+    assert [j["touchpoints"] for j in shaped["journeys"]] == [
+        j["touchpoints"] for j in plain["journeys"]
+    ]
