@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from optimizer.curves import Params, finite_slope
+from optimizer.curves import Params, max_slope
 from optimizer.problem import PortfolioProblem
 
 
@@ -55,7 +55,11 @@ def silo_allocation(
     slope is lambda (`Params.spend_at_slope`: closed-form but for hill curves) and the end
     of the last piece steeper than lambda for points curves; lambda is found by bisection
     (in log space, all departments at once), and touchpoints whose pieces have slope
-    exactly lambda share what is left."""
+    exactly lambda share what is left.
+
+    An S-shaped curve is not concave: its manager buys on the falling branch of its slope
+    (where the slope is lambda, past the inflexion) or nothing, the first-order rule
+    applied to the curve as it is; the convex start alone is never a stopping point."""
     allot = np.asarray(silo_allotments(problem) if allotments is None else allotments, dtype=float)
     tps = problem.touchpoints
     n = len(tps)
@@ -98,7 +102,7 @@ def silo_allocation(
 
     steepest = max(
         float(slope_a.max()) if slope_a.size else 0.0,
-        max((finite_slope(tps[t].curve, 0.0, tps[t].upper) for t in sat), default=0.0),
+        max((max_slope(tps[t].curve, tps[t].upper) for t in sat), default=0.0),
     )
     cheap = np.full(n_dept, 1e-30)
     dear = np.full(n_dept, 2 * steepest + 1e-30)

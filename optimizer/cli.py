@@ -232,7 +232,15 @@ def frontier(
     if low is not None and high is not None and high < low:
         raise fail([f"--to: {high:g} is below --from {low:g}"])
     from optimizer.frontier import frontier as compute
+    from optimizer.frontier import s_shaped_touchpoints
 
+    if shaped := s_shaped_touchpoints(problem):
+        raise fail(
+            [
+                "touchpoints: a frontier of a portfolio with S-shaped curves is not computed "
+                f"yet (S-shaped: {', '.join(shaped)}); run the budgets as scenarios instead"
+            ]
+        )
     result = compute(problem, points=points, low=low, high=high)
     if output is OutputFormat.json:
         typer.echo(result.model_dump_json(indent=2))

@@ -271,9 +271,19 @@ _root_curvature_parts: dict[int, Part] = {
 }
 
 
+def _hill_inflexion(h: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """Where a hill curve's slope peaks: 0 for shape <= 1, h ((n-1)/(n+1))^(1/n) above."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        peak = h * np.maximum((n - 1) / (n + 1), 0.0) ** (1 / n)
+    return np.where(n > 1, peak, 0.0)
+
+
 def _hill_spend_at_slope(g: np.ndarray, h: np.ndarray, n: np.ndarray, m: np.ndarray) -> np.ndarray:
-    """Bisection in log spend: a concave hill curve's slope falls from q'(0) to 0."""
-    lo = np.log(h) - 40.0
+    """Bisection in log spend on the falling branch of the slope: from q'(0) for a concave
+    hill curve, from the inflexion for an S-shaped one (shape > 1), down to 0."""
+    peak = _hill_inflexion(h, n)
+    with np.errstate(divide="ignore"):
+        lo = np.maximum(np.log(h) - 40.0, np.log(np.where(peak > 0, peak, 0.0)))
     hi = np.log(h) + 40.0
     for _ in range(80):
         mid = (lo + hi) / 2
@@ -281,8 +291,8 @@ def _hill_spend_at_slope(g: np.ndarray, h: np.ndarray, n: np.ndarray, m: np.ndar
         lo = np.where(steeper, mid, lo)
         hi = np.where(steeper, hi, mid)
     x = np.exp((lo + hi) / 2)
-    # the slope at 0 may already be below m (shape 1): nothing to buy
-    return np.where(_hill_slope(np.zeros_like(x), g, h, n) <= m, 0.0, x)
+    # the steepest slope may already be below m (shape 1 at 0): nothing to buy
+    return np.where(_hill_slope(peak, g, h, n) <= m, 0.0, x)
 
 
 def _cumulative_root_curvature(
@@ -498,3 +508,191 @@ class CurveTable:
         for i, px, pq in self.points:
             out[..., i] = np.interp(x[..., i], px, pq)
         return out
+
+
+# --------------------------------------------------------------------------- S-shaped curves
+
+MAX_CONVEX_SEGMENTS = 12
+"""Most chord segments (and so binaries) the convex start of one S-shaped curve gets."""
+CONVEX_TOLERANCE = 1e-3
+"""Chord error the convex start's segments aim at: coarser than the tail's, since it only
+counts where a spend stops inside the convex start (rare: there, more money raises the
+curve ever faster), never at its ends, where the model is exact."""
+
+
+def inflexion(curve: Curve) -> float | None:
+    """Where an S-shaped curve's convex start ends and its concave tail begins; None for a
+    concave curve. A hill curve with shape n > 1 turns at h ((n-1)/(n+1))^(1/n); a points
+    curve whose slopes rise then fall turns where its steepest piece starts."""
+    if curve.points is not None:
+        pts = curve.points
+        slopes = [(q1 - q0) / (s1 - s0) for (s0, q0), (s1, q1) in zip(pts, pts[1:], strict=False)]
+        if len(slopes) < 2 or all(b <= a for a, b in zip(slopes, slopes[1:], strict=False)):
+            return None
+        steepest = max(range(len(slopes)), key=lambda k: (slopes[k], -k))
+        return pts[steepest][0] if steepest > 0 else None
+    if curve.form == "hill" and curve.shape > 1 and curve.top > curve.base:
+        n = curve.shape
+        return float(curve.half_spend * ((n - 1) / (n + 1)) ** (1 / n))
+    return None
+
+
+def s_shaped_on(curve: Curve, lower: float, upper: float) -> float | None:
+    """The end of the convex start when the curve is S-shaped on [lower, upper] (its
+    convex start reaches into the range), else None."""
+    turn = inflexion(curve)
+    if turn is None or upper <= lower or turn <= lower:
+        return None
+    return min(turn, upper)
+
+
+def max_slope(curve: Curve, span: float) -> float:
+    """The steepest slope of the curve (at its inflexion when S-shaped, else at 0)."""
+    turn = inflexion(curve)
+    if curve.points is not None:
+        pts = curve.points
+        return max(
+            [(q1 - q0) / (s1 - s0) for (s0, q0), (s1, q1) in zip(pts, pts[1:], strict=False)]
+            or [0.0]
+        )
+    return finite_slope(curve, 0.0 if turn is None else turn, span)
+
+
+@dataclass(frozen=True, slots=True)
+class ConvexStart:
+    """The convex start of an S-shaped curve on [breakpoints[0], breakpoints[-1]] as chord
+    segments: segment k rises `slopes[k]` per unit of spend. A chord lies above a convex
+    piece (by at most `lifts[k]`), so the model uses, on segment k, the chord lowered by
+    its lift, and on the first segment the tangent at its start (exact there, where a
+    touchpoint that gets nothing sits): below the curve everywhere, exact at every
+    breakpoint it leaves full. `lift` is the most it is below the chords (the bound)."""
+
+    breakpoints: tuple[float, ...]
+    slopes: tuple[float, ...]
+    start_quality: float
+    """The curve's quality at the first breakpoint."""
+    lifts: tuple[float, ...]
+    first_slope: float
+    """The curve's slope at the first breakpoint (the first segment's tangent)."""
+
+    def __len__(self) -> int:
+        return len(self.slopes)
+
+    @property
+    def lengths(self) -> tuple[float, ...]:
+        b = self.breakpoints
+        return tuple(y - x for x, y in zip(b, b[1:], strict=False))
+
+    @property
+    def model_slopes(self) -> tuple[float, ...]:
+        """The slope the model gives each segment (the first one's tangent, then chords)."""
+        return (self.first_slope, *self.slopes[1:])
+
+    @property
+    def steps(self) -> tuple[float, ...]:
+        """What filling segment k adds beyond its slope times its length (a binary's
+        coefficient): the model's quality at the end of a full segment k is the next
+        segment's lowered chord at its start, q(b_k) - lift_{k+1}, and q(b_K) at the end."""
+        lifts = (*self.lifts[1:], 0.0)
+        first = (
+            (self.slopes[0] - self.first_slope) * self.lengths[0] - lifts[0] if self.slopes else 0.0
+        )
+        return (first, *(a - b for a, b in zip(self.lifts[1:], lifts[1:], strict=True)))
+
+    @property
+    def lift(self) -> float:
+        """The most the model is below the chords on any segment."""
+        first = (self.slopes[0] - self.first_slope) * self.lengths[0] if self.slopes else 0.0
+        return max([first, *self.lifts[1:]])
+
+
+def convex_start(
+    curve: Curve, lower: float, end: float, tolerance: float = CONVEX_TOLERANCE
+) -> ConvexStart:
+    """Chord segments of the convex start on [lower, end]: the points themselves for a
+    points curve (exact), else breakpoints that equidistribute the chord error (the
+    integral of sqrt(|q''|)), at most MAX_CONVEX_SEGMENTS of them."""
+    if curve.points is not None:
+        inside = [s for s, _ in curve.points if lower < s < end]
+        xs = np.array([lower, *inside, end], dtype=float)
+        qs = np.array([evaluate(curve, x) for x in xs])
+        slopes = np.diff(qs) / np.diff(xs)
+        zero = (0.0,) * len(slopes)
+        return ConvexStart(
+            tuple(xs.tolist()), tuple(slopes.tolist()), float(qs[0]), zero, float(slopes[0])
+        )
+    params = Params.of([curve])
+    lo, up = np.array([lower]), np.array([end])
+    grid, cumulative = _cumulative_root_curvature(params, lo, up)
+    total = float(cumulative[0, -1])
+    n = int(min(MAX_CONVEX_SEGMENTS, max(1, math.ceil(total / math.sqrt(8 * tolerance)))))
+    xs = np.interp(total * np.arange(n + 1) / n, cumulative[0], grid[0])
+    xs[0], xs[-1] = lower, end
+    xs = np.unique(xs)
+    qs = params.value(xs[:, None])[:, 0]
+    slopes = np.diff(qs) / np.diff(xs)
+    # the chord is furthest above a convex piece where q' equals its slope (q' rises there)
+    a, b = xs[:-1].copy(), xs[1:].copy()
+    for _ in range(60):
+        mid = (a + b) / 2
+        below = params.slope(mid[:, None])[:, 0] < slopes
+        a = np.where(below, mid, a)
+        b = np.where(below, b, mid)
+    c = (a + b) / 2
+    gaps = qs[:-1] + slopes * (c - xs[:-1]) - params.value(c[:, None])[:, 0]
+    lifts = np.maximum(gaps, 0.0) * (1 + 1e-9) + 1e-12
+    first = min(finite_slope(curve, lower, end - lower), float(slopes[0]))
+    return ConvexStart(
+        tuple(xs.tolist()), tuple(slopes.tolist()), float(qs[0]), tuple(lifts.tolist()), first
+    )
+
+
+def envelope_lines(
+    curve: Curve, lower: float, upper: float, tolerance: float = DEFAULT_TOLERANCE
+) -> Lines:
+    """The lines of the concave envelope of an S-shaped curve on [lower, upper]: the ramp
+    from (lower, q(lower)) to the point x* where it touches the curve (q'(x*) equals the
+    ramp's slope), then the curve's own chords (with their tangent lifts) up to `upper`."""
+    q_low = evaluate(curve, lower)
+    if curve.points is not None:
+        pts = [(lower, q_low)] + [(s, q) for s, q in curve.points if lower < s < upper]
+        pts.append((upper, evaluate(curve, upper)))
+        hull: list[tuple[float, float]] = []
+        for p in pts:
+            while len(hull) >= 2:
+                (x0, y0), (x1, y1) = hull[-2], hull[-1]
+                if (y1 - y0) * (p[0] - x0) <= (p[1] - y0) * (x1 - x0):
+                    hull.pop()  # hull[-1] lies on or below the line to p
+                else:
+                    break
+            hull.append(p)
+        slopes = [(y1 - y0) / (x1 - x0) for (x0, y0), (x1, y1) in zip(hull, hull[1:], strict=False)]
+        intercepts = [y0 - s * x0 for (x0, y0), s in zip(hull, slopes, strict=False)]
+        return Lines(tuple(slopes), tuple(intercepts), (0.0,) * len(slopes), ())
+    turn = inflexion(curve)
+    assert turn is not None
+
+    def excess(x: float) -> float:  # > 0 while the ramp to x still cuts below the curve
+        return slope_at(curve, x) * (x - lower) - (evaluate(curve, x) - q_low)
+
+    a, b = max(turn, lower), upper
+    if excess(b) >= 0:
+        slope = (evaluate(curve, upper) - q_low) / (upper - lower)
+        return Lines((slope,), (q_low - slope * lower,), (0.0,), (lower, upper))
+    for _ in range(100):
+        mid = (a + b) / 2
+        if excess(mid) > 0:
+            a = mid
+        else:
+            b = mid
+    touch = b
+    # the tangent at the touching point: on or above the ramp and the tail (a bound)
+    slope = slope_at(curve, touch)
+    q_low = evaluate(curve, touch) - slope * (touch - lower)
+    tail = lines_for(curve, touch, upper, tolerance=tolerance)
+    return Lines(
+        (slope, *tail.slopes),
+        (q_low - slope * lower, *tail.intercepts),
+        (0.0, *tail.deltas),
+        (lower, *tail.breakpoints),
+    )

@@ -205,19 +205,10 @@ class Saturating(_Range):
 
 class Hill(_Range):
     """q(x) = base + (max - base) * x^shape / (x^shape + half_spend^shape); S-shaped above
-    shape 1 (accepted once S-shaped curves are solved, issue 11 item 2)."""
+    shape 1 (a convex start, then a concave tail: the optimizer adds binaries for it)."""
 
     half_spend: PositiveMoney
     shape: Annotated[float, Field(gt=0, le=20), AfterValidator(_finite)]
-
-    @model_validator(mode="after")
-    def _concave(self) -> "Hill":
-        if self.shape > 1:
-            raise ValueError(
-                f"shape {self.shape:g} above 1 makes an S-shaped curve; "
-                "S-shaped curves are not solved yet (use shape <= 1)"
-            )
-        return self
 
 
 class Exponential(_Range):
@@ -332,7 +323,9 @@ def _check_points(points: list[tuple[float, float]]) -> list[tuple[float, float]
             problems.append(f"[{i}]: spend {spend:g} is outside 0..{MAX_MONEY:g}")
     if problems:
         raise ValueError("; ".join(problems))
-    previous_slope = math.inf
+    # concave (slopes never rise), or S-shaped: slopes rise, then never rise again
+    previous_slope: float | None = None
+    falling = False
     for i in range(1, len(points)):
         (s0, q0), (s1, q1) = points[i - 1], points[i]
         if s1 <= s0:
@@ -342,8 +335,15 @@ def _check_points(points: list[tuple[float, float]]) -> list[tuple[float, float]
             problems.append(f"[{i}]: quality {q1:g} decreases (previous {q0:g})")
             continue
         slope = (q1 - q0) / (s1 - s0)
-        if slope > previous_slope * (1 + 1e-9) + 1e-15:
-            problems.append(f"[{i}]: slope increases, curve must be concave")
+        if previous_slope is not None:
+            if slope > previous_slope * (1 + 1e-9) + 1e-15:
+                if falling:
+                    problems.append(
+                        f"[{i}]: slope increases after falling, so the curve is neither concave "
+                        "nor S-shaped (slopes rise, then fall)"
+                    )
+            elif slope < previous_slope * (1 - 1e-9) - 1e-15:
+                falling = True
         previous_slope = slope
     if problems:
         raise ValueError("; ".join(problems))

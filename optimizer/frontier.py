@@ -17,7 +17,15 @@ from pydantic import BaseModel, ConfigDict
 
 from optimizer.baselines import current_allocation
 from optimizer.evaluate import evaluate_allocation
-from optimizer.model import BuiltModel, LiveModel, Row, build_model, objective_terms
+from optimizer.model import (
+    BuiltModel,
+    LiveModel,
+    Row,
+    build_model,
+    objective_terms,
+    relevant_touchpoints,
+    s_turns,
+)
 from optimizer.objective import objective_for
 from optimizer.problem import PortfolioProblem
 from optimizer.report import unallocated
@@ -100,6 +108,12 @@ class _Resolver:
         return resolve_warm(self.live)
 
 
+def s_shaped_touchpoints(problem: PortfolioProblem) -> list[str]:
+    """Ids of the touchpoints whose curve is S-shaped on their spend range (binaries)."""
+    turns = s_turns(problem, relevant_touchpoints(problem))
+    return [problem.touchpoints[t].id for t in sorted(turns)]
+
+
 def budget_levels(
     problem: PortfolioProblem, points: int, low: float | None, high: float | None
 ) -> list[float]:
@@ -131,6 +145,13 @@ def frontier(
         )
     if points < 1:
         raise ValueError("points must be at least 1")
+    shaped = s_shaped_touchpoints(problem)
+    if shaped:
+        raise ValueError(
+            "a frontier of a portfolio with S-shaped curves is not computed yet (its value "
+            "is not concave in the budget, so warm re-solves of one LP do not give it): "
+            f"S-shaped: {', '.join(shaped)}; run the budgets as scenarios instead"
+        )
     started = time.perf_counter()
     budgets = budget_levels(problem, points, low, high)
     # the first solve (through PuLP) is the first point; every later one starts warm

@@ -8,6 +8,9 @@ JSON. The shapes follow the demo portfolios in ``seeds/``:
 - touchpoints in the channels typical of their department; spends log-normal (a few large
   ones, many small ones); concave `points` curves (staffing steps) and `saturating` curves
   (media), half and half;
+- with `s_shaped` > 0, that share of the touchpoints (drawn by a second generator, so the
+  rest of the document stays as without it) gets an S-shaped `hill` curve instead
+  (shape 1.5-3.5, today's spend past its inflexion);
 - each journey links 3 to 15 touchpoints drawn with a Zipf-like skew, so a few touchpoints
   (the website, the hotline) serve a large share of the journeys, the tail serves few or
   none, and about 5 % are legacy touchpoints that serve no journey at all;
@@ -212,14 +215,30 @@ def _saturating_curve(rng: random.Random, current: int) -> dict[str, float]:
     return {"base": base, "max": top, "half_spend": half}
 
 
+def _s_shaped_curve(rng: random.Random, current: int) -> dict[str, float]:
+    base = round(rng.uniform(0.0, 0.25), 3)
+    top = round(rng.uniform(base + 0.4, min(0.98, base + 0.75)), 3)
+    half = _round_money(current * rng.uniform(0.5, 1.2))
+    return {
+        "base": base,
+        "max": top,
+        "half_spend": max(half, 1000),
+        "shape": round(rng.uniform(1.5, 3.5), 2),
+    }
+
+
 def curve_quality(curve: dict[str, Any], spend: float) -> float:
-    """Quality of a document curve (``{"points": ...}`` or ``{"saturating": ...}``) at spend."""
+    """Quality of a document curve (``points``, ``saturating`` or ``hill``) at spend."""
     if "points" in curve:
         points = curve["points"]
         for (s0, q0), (s1, q1) in itertools.pairwise(points):
             if spend <= s1:
                 return float(q0 + (q1 - q0) * (spend - s0) / (s1 - s0))
         return float(points[-1][1])
+    if "hill" in curve:
+        h = curve["hill"]
+        r = (max(spend, 0.0) / h["half_spend"]) ** h["shape"]
+        return float(h["base"] + (h["max"] - h["base"]) * r / (1 + r))
     sat = curve["saturating"]
     return float(sat["base"] + (sat["max"] - sat["base"]) * spend / (spend + sat["half_spend"]))
 
@@ -238,7 +257,9 @@ def _floor_below(quality: float) -> float:
     return math.floor(quality * 0.85 * 100) / 100
 
 
-def generate_document(touchpoints: int, journeys: int, seed: int) -> dict[str, Any]:
+def generate_document(
+    touchpoints: int, journeys: int, seed: int, *, s_shaped: float = 0.0
+) -> dict[str, Any]:
     """A synthetic, valid portfolio document as plain data (dicts, lists, numbers, text).
 
     Parameters
@@ -249,6 +270,9 @@ def generate_document(touchpoints: int, journeys: int, seed: int) -> dict[str, A
         Number of journeys, at least 0; each links 3 to 15 touchpoints.
     seed
         Seed of the random generator: the same arguments give the same document.
+    s_shaped
+        Share of the touchpoints (0..1) whose curve is an S-shaped hill curve; 0 gives
+        the same document as before the option existed.
 
     Returns
     -------
@@ -265,7 +289,10 @@ def generate_document(touchpoints: int, journeys: int, seed: int) -> dict[str, A
         raise ValueError("need at least 1 touchpoint and 0 or more journeys")
     if journeys and touchpoints < 3:
         raise ValueError("journeys link at least 3 touchpoints: need 3 or more touchpoints")
+    if not 0.0 <= s_shaped <= 1.0:
+        raise ValueError("s_shaped is a share of the touchpoints, from 0 to 1")
     rng = random.Random(seed)
+    s_rng = random.Random(f"{seed}-s-shaped")
     tp_width = max(3, len(str(touchpoints)))
     j_width = max(3, len(str(journeys)))
 
@@ -315,6 +342,8 @@ def generate_document(touchpoints: int, journeys: int, seed: int) -> dict[str, A
             item["curve"] = {"points": _points_curve(rng, max_spend)}
         else:
             item["curve"] = {"saturating": _saturating_curve(rng, spend)}
+        if s_shaped and s_rng.random() < s_shaped:
+            item["curve"] = {"hill": _s_shaped_curve(s_rng, spend)}
         if rng.random() < 0.05:
             item["pain_points"] = [
                 {"text": rng.choice(_PAIN_POINTS), "severity": rng.randint(1, 5)}

@@ -30,6 +30,12 @@ Constraints
     (5) budget          sum_t x_t <= B                          (not in min_spend mode)
     (6) department_d    sum_{t in d} x_t <= c_d                 (unless pooled)
     (7) value_floor     sum_j p_j v_j E_j >= W                  (a kept weighted value)
+    (S1-S6)             an S-shaped curve (hill shape > 1, or points whose slopes rise then
+                        fall) whose spend range reaches into its convex start: chord
+                        segments of the convex start in delta form with one binary each,
+                        the last one gating the concave tail, whose chord rows (1) stay
+                        continuous (`define_s_curves`). Only these touchpoints get
+                        binaries; without them the model is the LP above, unchanged.
 
 Objective (in money / S)
     max_value       max sum_j p_j v_j E_j - eps sum_t x_t
@@ -69,9 +75,14 @@ import pulp
 
 from optimizer.curves import (
     DEFAULT_TOLERANCE,
+    ConvexStart,
     Lines,
     chord_integral,
+    convex_start,
+    envelope_lines,
+    evaluate,
     lines_for,
+    s_shaped_on,
     saturating_lines_batch,
 )
 from optimizer.evaluate import requirements, topological_order
@@ -87,6 +98,7 @@ LARGE_MODEL_ROWS = 60_000
 
 LE = pulp.const.LpConstraintLE
 GE = pulp.const.LpConstraintGE
+EQ = pulp.const.LpConstraintEQ
 INF = highspy.kHighsInf
 
 REDUNDANT = 2.0
@@ -121,6 +133,33 @@ class Blocks:
 
 
 @dataclass
+class SPart:
+    """The convex start of an S-shaped touchpoint's curve in the model (S1-S5): fill
+    variables per chord segment, their binaries, the concave tail's spend and the rows."""
+
+    turn: float
+    """Spend where the convex start ends and the concave tail begins (money)."""
+    start: ConvexStart
+    fills: list[pulp.LpVariable]
+    gates: list[pulp.LpVariable]
+    """gates[k] = 1: segment k is full; the last one is "past the start" (the tail is open)."""
+    tail: pulp.LpVariable
+    convex: Row
+    """(S5) q_t below the lowered chords of the convex start while the tail is shut."""
+    filled: int | None = None
+    """How many segments the optimum fills (set when the binaries are fixed)."""
+
+    @property
+    def past_start(self) -> bool:
+        return self.filled == len(self.start)
+
+    def active_slope(self) -> float:
+        """The slope of the segment the spend moves on while the binaries stay fixed."""
+        assert self.filled is not None
+        return self.start.model_slopes[min(self.filled, len(self.start) - 1)]
+
+
+@dataclass
 class BuiltModel:
     """The PuLP problem and where everything is in it."""
 
@@ -135,6 +174,10 @@ class BuiltModel:
     relevant: list[bool]
     """Touchpoints whose quality matters (linked by a journey, or required by one that is)."""
     blocks: Blocks = field(default_factory=Blocks)
+    s_parts: dict[int, SPart] = field(default_factory=dict)
+    """S-shaped touchpoints (the only ones with binaries); empty: the model is an LP."""
+    envelope: bool = False
+    """S-shaped curves replaced by their concave envelopes (an LP bound, no binaries)."""
     objective_terms: Terms = field(default_factory=list)
     tie_break: float = 0.0
     """Most the tie-breaking term can move the objective, in money."""
@@ -162,6 +205,9 @@ class BuiltModel:
             lines = self.lines[t]
             if lines is None or not any(lines.deltas):
                 continue
+            part = self.s_parts.get(t)
+            if part is not None and part.filled is not None and not part.past_start:
+                continue  # an S-curve held on its convex start: its tail lines are not in play
             rows.extend(block)
             deltas.extend(lines.deltas)
             owners.extend([t] * len(block))
@@ -200,10 +246,13 @@ def build_model(
     tolerance: float | None = None,
     value_estimate: float | None = None,
     gap_target: float = 1e-3,
+    envelope: bool = False,
 ) -> BuiltModel:
     """Build the LP of a resolved problem; `breakpoints` override saturating curves' chords,
     `value_estimate` (e.g. the current allocation's weighted value) sizes them by
-    importance, else every chord aims at `tolerance`."""
+    importance, else every chord aims at `tolerance`. S-shaped curves make it a MIP
+    (binaries on their convex starts), or with `envelope` an LP on their concave
+    envelopes (a bound)."""
     objective = objective_for(problem.mode)
     sense = pulp.LpMaximize if objective.maximize else pulp.LpMinimize
     built = BuiltModel(
@@ -216,12 +265,21 @@ def build_model(
         experience={},
         lines=[None] * len(problem.touchpoints),
         relevant=relevant_touchpoints(problem),
+        envelope=envelope,
     )
     define_spend(built, problem)
+    turns = s_turns(problem, built.relevant)
     built.lines = curve_lines(
-        problem, built.relevant, breakpoints or {}, tolerance, value_estimate, gap_target
+        problem, built.relevant, breakpoints or {}, tolerance, value_estimate, gap_target, turns
     )
-    define_response_curves(built, problem)
+    if envelope:
+        tol = DEFAULT_TOLERANCE if tolerance is None else tolerance
+        for t in turns:
+            tp = problem.touchpoints[t]
+            built.lines[t] = envelope_lines(tp.curve, tp.lower, tp.upper, tol)
+        turns = {}
+    define_response_curves(built, problem, skip=turns)
+    define_s_curves(built, problem, turns)
     define_dependencies(built, problem)
     define_journey_experience(built, problem)
     define_budgets(built, problem)
@@ -284,10 +342,12 @@ def curve_lines(
     tolerance: float | None,
     value_estimate: float | None = None,
     gap_target: float = 1e-3,
+    turns: dict[int, float] | None = None,
 ) -> list[Lines | None]:
     """The lines of every relevant touchpoint's curve (saturating ones in one numpy batch).
     With a value estimate, each saturating curve gets the chord error its importance
-    allows (`chord_tolerances`); otherwise all get `tolerance`."""
+    allows (`chord_tolerances`); otherwise all get `tolerance`. An S-shaped curve (in
+    `turns`) gets the lines of its concave tail only, from its turn on."""
     tol = DEFAULT_TOLERANCE if tolerance is None else tolerance
     out: list[Lines | None] = [None] * len(problem.touchpoints)
     batch = []
@@ -295,7 +355,14 @@ def curve_lines(
         if not relevant[t]:
             continue
         c = tp.curve
-        if c.points is None and t not in breakpoints and tp.upper > tp.lower and c.top > c.base:
+        if turns and t in turns:
+            turn = turns[t]
+            out[t] = (
+                lines_for(c, turn, tp.upper, tolerance=tol, breakpoints=breakpoints.get(t))
+                if turn < tp.upper
+                else Lines((), (), (), ())
+            )
+        elif c.points is None and t not in breakpoints and tp.upper > tp.lower and c.top > c.base:
             batch.append(t)
         else:
             out[t] = lines_for(c, tp.lower, tp.upper, tolerance=tol, breakpoints=breakpoints.get(t))
@@ -318,11 +385,14 @@ def curve_terms(built: BuiltModel, t: int, slope: float) -> Terms:
     return [(built.quality[t], 1.0), (built.spend[t], -slope * built.scale)]
 
 
-def define_response_curves(built: BuiltModel, problem: PortfolioProblem) -> None:
-    """(1) q_t <= a_tk + b_tk x_t; a fixed spend becomes an upper bound on q_t."""
+def define_response_curves(
+    built: BuiltModel, problem: PortfolioProblem, skip: dict[int, float] | None = None
+) -> None:
+    """(1) q_t <= a_tk + b_tk x_t; a fixed spend becomes an upper bound on q_t. S-shaped
+    touchpoints (`skip`) are `define_s_curves`'s."""
     prob = built.prob
     for t, lines in enumerate(built.lines):
-        if lines is None:
+        if lines is None or (skip and t in skip):
             continue
         if len(lines) == 1 and lines.slopes[0] == 0:
             top = min(1.0, max(0.0, lines.intercepts[0]))
@@ -333,6 +403,93 @@ def define_response_curves(built: BuiltModel, problem: PortfolioProblem) -> None
             built.add_row(curve_terms(built, t, slope), LE, intercept)
             for slope, intercept in zip(lines.slopes, lines.intercepts, strict=True)
         ]
+
+
+def s_turns(problem: PortfolioProblem, relevant: list[bool]) -> dict[int, float]:
+    """Relevant touchpoints whose curve is S-shaped within their spend range, with the
+    spend where the convex start ends."""
+    out = {}
+    for t, tp in enumerate(problem.touchpoints):
+        if relevant[t]:
+            turn = s_shaped_on(tp.curve, tp.lower, tp.upper)
+            if turn is not None:
+                out[t] = turn
+    return out
+
+
+def define_s_curves(
+    built: BuiltModel,
+    problem: PortfolioProblem,
+    turns: dict[int, float],
+) -> None:
+    """(S1-S6) An S-shaped curve, incremental (delta) form: chord segments k = 1..K of the
+    convex start [lo_t, turn_t] with lengths L_k and slopes s_k, fills d_k in [0, L_k],
+    binaries z_k (segment k full), and the tail's spend y_t in [0, hi_t - turn_t]:
+
+        (S1) s_spend_t    x_t = lo_t + sum_k d_k + y_t
+        (S2) s_full_t_k   d_k >= L_k z_k                      segment k full when z_k = 1
+        (S3) s_order_t_k  d_k <= L_k z_{k-1}                  only once segment k-1 is full
+        (S4) s_tail_t     y_t <= (hi_t - turn_t) z_K          the tail opens past the start
+        (S5) s_convex_t   q_t <= q(lo_t) + sum_k s'_k d_k + sum_k c_k z_k + M z_K
+        (1') tail lines   q_t <= a_tk + b_tk x_t + M_k (1 - z_K)
+
+    The chords of a convex piece lie above it, so (S5) uses on segment k >= 2 its chord
+    lowered by the chord's lift e_k, and on the first segment the tangent at lo_t (slope
+    s'_1 = q'(lo_t), exact where a touchpoint that gets nothing sits): the model never
+    promises quality the curve does not give, and is exact at every breakpoint it leaves
+    full. In delta form that is s'_k = s_k for k >= 2 and steps c_k = e_k - e_{k+1}
+    (c_1 makes up the first segment's tangent, c_K ends exactly at q(turn); see
+    `ConvexStart.steps`). Big-M terms switch (S5) off past the start and the tail's chord
+    rows (1') off before it, as tight as they can be (the LP relaxation stays close to the
+    concave envelope): M = q(hi_t) - q(turn), and M_k the most q exceeds tail line k on the
+    convex start (q minus a line is convex there: the larger of its two ends; mostly 0)."""
+    scale = built.scale
+    prob = built.prob
+    for t, turn in turns.items():
+        tp = problem.touchpoints[t]
+        start = convex_start(tp.curve, tp.lower, turn)
+        x = built.spend[t]
+        q = built.quality[t] = prob.add_variable(f"quality_{t}", 0.0, 1.0)
+        lengths = [
+            (b - a) / scale for a, b in zip(start.breakpoints, start.breakpoints[1:], strict=False)
+        ]
+        fills = [prob.add_variable(f"fill_{t}_{k}", 0.0, n) for k, n in enumerate(lengths)]
+        gates = [prob.add_variable(f"gate_{t}_{k}", 0, 1, cat="Binary") for k in range(len(fills))]
+        reach = (tp.upper - turn) / scale
+        tail = prob.add_variable(f"tail_{t}", 0.0, reach)
+        terms: Terms = [(x, 1.0), *((d, -1.0) for d in fills), (tail, -1.0)]
+        built.add_row(terms, EQ, tp.lower / scale, f"s_spend_{t}")
+        for k, (d, z, n) in enumerate(zip(fills, gates, lengths, strict=True)):
+            built.add_row([(d, 1.0), (z, -n)], GE, 0.0, f"s_full_{t}_{k}")
+            if k:
+                built.add_row([(d, 1.0), (gates[k - 1], -n)], LE, 0.0, f"s_order_{t}_{k}")
+        built.add_row([(tail, 1.0), (gates[-1], -reach)], LE, 0.0, f"s_tail_{t}")
+        # a curve convex over its whole range has no tail: its chords hold past the start
+        q_turn = evaluate(tp.curve, turn)
+        big = max(0.0, evaluate(tp.curve, tp.upper) - q_turn) if turn < tp.upper else 0.0
+        convex_terms: Terms = [(q, 1.0)]
+        convex_terms += [(d, -s * scale) for d, s in zip(fills, start.model_slopes, strict=True)]
+        convex_terms += [(z, -c) for z, c in zip(gates, start.steps, strict=True)]
+        convex_terms.append((gates[-1], -big))
+        convex = built.add_row(convex_terms, LE, start.start_quality, f"s_convex_{t}")
+        lines = built.lines[t]
+        assert lines is not None
+        rows = []
+        q_low = start.start_quality
+        for slope, intercept in zip(lines.slopes, lines.intercepts, strict=True):
+            # before the turn q_t stays below the convex curve: q minus this line is convex
+            # there, so its largest excess is at an end of the convex start
+            m = max(
+                0.0,
+                q_low - (intercept + slope * tp.lower),
+                q_turn - (intercept + slope * turn),
+            )
+            m = m * (1 + 1e-9) + 1e-12 if m > 0 else 0.0
+            rows.append(
+                built.add_row([*curve_terms(built, t, slope), (gates[-1], m)], LE, intercept + m)
+            )
+        built.blocks.curve[t] = rows
+        built.s_parts[t] = SPart(turn, start, fills, gates, tail, convex)
 
 
 def define_dependencies(built: BuiltModel, problem: PortfolioProblem) -> None:
@@ -448,6 +605,27 @@ class LiveModel:
 
     def col(self, var: pulp.LpVariable) -> int:
         return self.column[var.id]
+
+    def fix_binaries(self) -> None:
+        """After a MIP solve: fix every binary at its (rounded) optimal value and make it
+        continuous, so that the model is the LP of that choice (duals, warm re-solves)."""
+        built = self.built
+        values = np.asarray(self.highs.getSolution().col_value)
+        index: list[int] = []
+        fixed: list[float] = []
+        for part in built.s_parts.values():
+            chosen = [float(round(values[self.col(z)])) for z in part.gates]
+            part.filled = int(sum(chosen))
+            for z, v in zip(part.gates, chosen, strict=True):
+                z.lowBound = z.upBound = v
+                index.append(self.col(z))
+                fixed.append(v)
+        if not index:
+            return
+        n = len(index)
+        columns = np.array(index, dtype=np.int32)
+        self.highs.changeColsIntegrality(n, columns, np.full(n, highspy.HighsVarType.kContinuous))
+        self.highs.changeColsBounds(n, columns, np.array(fixed), np.array(fixed))
 
     def set_rhs(self, row: Row, rhs: float) -> None:
         row.changeRHS(rhs)

@@ -14,7 +14,7 @@ Everything a user reads is evaluated on the true curves at the reported allocati
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from optimizer.curves import slope_at
+from optimizer.curves import inflexion, slope_at
 from optimizer.evaluate import Evaluation, requirements, topological_order
 from optimizer.objective import objective_for
 from optimizer.problem import PortfolioProblem
@@ -36,6 +36,11 @@ from optimizer.result import (
 )
 
 DUAL_ZERO = 1e-7
+FIXED_BINARIES = (
+    " (S-shaped curves make this run a MIP: prices of the LP with the binaries of the"
+    " curves' convex starts fixed at the optimum, valid while the spends stay on the"
+    " same pieces)"
+)
 
 
 @dataclass(frozen=True)
@@ -71,10 +76,16 @@ def shadow_prices(
     departments: dict[int, float],
     floors: dict[int, float],
     sides: dict[str, tuple[float, float]] | None = None,
+    *,
+    fixed: bool = False,
 ) -> ShadowPrices:
     """The prices by id; `sides` (keys `budget`, `department:<d>`, `floor:<j>` by
-    position) become `intervals`."""
+    position) become `intervals`. `fixed`: a MIP run (S-shaped curves), whose prices are
+    those of the LP with its binaries fixed at the optimum, and its units say so."""
     unit, floor_unit = objective_for(problem.mode).units(problem.currency)
+    if fixed:
+        unit += FIXED_BINARIES
+        floor_unit += FIXED_BINARIES
     intervals: dict[str, dict[str, list[float]]] = {"departments": {}, "floors": {}}
     budget_sides = None
     for key, (gain, loss) in (sides or {}).items():
@@ -215,13 +226,19 @@ def _reason(
             f"at its maximum {_money(tp.upper)} {cur}: its marginal value, {worth}, "
             f"is more than {against}",
         )
-    if slope_at(tp.curve, x) <= 0:
+    turn = inflexion(tp.curve)
+    if slope_at(tp.curve, x) <= 0 and (turn is None or x >= turn):
         return "saturated", "its curve is flat here: more money buys no quality"
     if x <= tp.lower + tol:
+        s_shaped = (
+            "; its curve is S-shaped: the first money buys little, only a large amount pays"
+            if turn is not None and x < turn
+            else ""
+        )
         return (
             "at_min_spend",
             f"at its minimum {_money(tp.lower)} {cur}: its marginal value, {worth}, "
-            f"is less than {against}",
+            f"is less than {against}{s_shaped}",
         )
     return (
         "balanced",
@@ -239,6 +256,8 @@ def build_result(
     solver: SolverInfo,
     baseline_problems: tuple[list[str], list[str]],
     sides: dict[str, tuple[float, float]] | None = None,
+    *,
+    s_shaped: list[str] | None = None,
 ) -> RunResult:
     served = touchpoint_journeys(problem)
     requires = requirements(problem)
@@ -367,7 +386,9 @@ def build_result(
         touchpoints=touchpoints,
         journeys=journeys,
         departments=departments,
-        shadow_prices=shadow_prices(problem, duals.budget, duals.departments, duals.floors, sides),
+        shadow_prices=shadow_prices(
+            problem, duals.budget, duals.departments, duals.floors, sides, fixed=bool(s_shaped)
+        ),
         baselines=Baselines(
             current=baseline_of(problem, current, baseline_problems[0]),
             silo=baseline_of(problem, silo, baseline_problems[1]),
@@ -378,6 +399,7 @@ def build_result(
         conflicts=[],
         solver=solver,
         left_out=left_out_of(problem),
+        s_shaped=s_shaped or [],
     )
 
 

@@ -169,6 +169,16 @@ class SolverInfo(Part):
     """Relative gap between the tangent upper bound and the chord lower bound."""
     breakpoints: int
     refinements: int
+    mip_gap: float | None = None
+    """Relative gap HiGHS proved on the MIP of a run with S-shaped curves (None: an LP)."""
+    mip_seconds: float | None = None
+    """Time of the MIP solve alone (part of solve_seconds)."""
+    envelope_bound: float | None = None
+    """A run with S-shaped curves: the objective of the same model with each S-shaped curve
+    replaced by its concave envelope, solved as an LP (lifted by its chords' tangent gaps):
+    no allocation reaches beyond it on the true curves (max modes; min_spend: below it)."""
+    envelope_seconds: float | None = None
+    """Time to build and solve the envelope LP (not part of solve_seconds)."""
 
 
 class LeftOut(Part):
@@ -213,6 +223,8 @@ class RunResult(Part):
     solver: SolverInfo
     left_out: list[LeftOut] = []
     """What the journeys' lifecycle leaves out of this run (ideas, sunset floors)."""
+    s_shaped: list[str] = []
+    """Touchpoints whose curve is S-shaped on their spend range (binaries in the model)."""
 
     @model_validator(mode="before")
     @classmethod

@@ -9,6 +9,14 @@
    and solve again.
 3. Infeasible: diagnose with an elastic re-solve (optimizer/diagnose.py).
 4. Evaluate the allocation on the true curves and explain it (optimizer/report.py).
+
+S-shaped curves (binaries on their convex starts, optimizer/model.py) make step 1 a MIP,
+solved to a relative MIP gap of `MIP_GAP`. Its binaries are then fixed at the optimum and
+steps 2-4 run on that LP as they do for any other run: the approximation gap and the
+prices are those of the LP with the binaries fixed. Beside the MIP gap the run reports the
+concave-envelope bound: the same model with every S-shaped curve replaced by its concave
+envelope, solved as an LP, its objective lifted by its chords' tangent gaps (no allocation
+can beat it on the true curves).
 """
 
 import time
@@ -31,6 +39,8 @@ from optimizer.report import Duals, build_result, infeasible_result, objective_o
 from optimizer.result import RunResult, SolveError, SolverInfo
 
 GAP_TARGET = 1e-4
+MIP_GAP = 1e-4
+"""Relative MIP gap (HiGHS mip_rel_gap) the S-shaped runs are solved to."""
 MAX_REFINEMENTS = 8
 INITIAL_SLACK = 3.0
 """The first chords aim at this multiple of the gap target; refinement does the rest."""
@@ -67,6 +77,12 @@ def default_solver(
     """PuLP's HiGHS interface with options for the model's size."""
     rows = built.rows if built is not None else 0
     return pulp.HiGHS(**solver_options(time_limit=time_limit, rows=rows, simplex=simplex))
+
+
+def mip_solver(*, time_limit: float | None = None) -> pulp.HiGHS:
+    """PuLP's HiGHS interface for a model with binaries: quiet, to a relative gap of
+    MIP_GAP (HiGHS chooses its own LP method inside branch and bound)."""
+    return pulp.HiGHS(msg=False, timeLimit=time_limit, gapRel=MIP_GAP)
 
 
 @dataclass
@@ -113,6 +129,53 @@ def solve_built(
     return stats.status, live, read_solution(live, seconds)
 
 
+@dataclass(frozen=True)
+class MipFigures:
+    gap: float
+    """Relative gap HiGHS proved (objective vs. best bound)."""
+    seconds: float
+    """Time of the MIP solve alone (PuLP and HiGHS)."""
+
+
+def solve_mip(
+    built: BuiltModel, solver: pulp.HiGHS, remaining: Callable[[], float | None]
+) -> tuple[pulp.LpSolveStatus, LiveModel | None, Solution | None, MipFigures]:
+    """The MIP of a model with S-shaped curves, through PuLP; then its binaries are fixed
+    at the optimum and the LP of that choice is solved (its duals are the run's prices).
+    Returns the LP's solution and the MIP's gap and time."""
+    start = time.perf_counter()
+    stats = built.prob.solve(solver)
+    figures = MipFigures(max(0.0, stats.gap_rel or 0.0), time.perf_counter() - start)
+    if stats.status != pulp.LpSolveStatus.Optimal:
+        return stats.status, None, None, figures
+    live = LiveModel(built)
+    live.fix_binaries()
+    solution = resolve_warm(live, remaining())
+    if solution is None:
+        raise SolveError("the solver lost the optimum once the binaries were fixed")
+    solution.seconds = time.perf_counter() - start
+    return stats.status, live, solution, figures
+
+
+def envelope_bound(
+    problem: PortfolioProblem, value_estimate: float, remaining: Callable[[], float | None]
+) -> float | None:
+    """The concave-envelope LP bound on the objective (money): the model with every
+    S-shaped curve replaced by its concave envelope, solved as an LP, plus the tangent
+    lift of its chords (weak duality, as in `approximation`). None when it does not solve."""
+    built = build_model(
+        problem, value_estimate=value_estimate, gap_target=GAP_TARGET * INITIAL_SLACK, envelope=True
+    )
+    status, live, solution = solve_built(built, default_solver(built, time_limit=remaining()))
+    if live is None or solution is None:
+        return None
+    rows, deltas, _ = built.chord_rows()
+    ids = np.array([row.id for row in rows], dtype=int)
+    lift = float((np.abs(solution.row_duals[ids]) * deltas).sum()) * built.scale if rows else 0.0
+    total = built.tie_break + lift
+    return solution.objective + total if built.objective.maximize else solution.objective - total
+
+
 def resolve_warm(live: LiveModel, time_limit: float | None = None) -> Solution | None:
     """Re-solve the edited model from its last basis (dual simplex); None unless optimal."""
     highs = live.highs
@@ -133,7 +196,13 @@ def approximation(
     rows, deltas, owners = built.chord_rows()
     ids = np.array([row.id for row in rows], dtype=int)
     shares = np.abs(solution.row_duals[ids]) * deltas * built.scale if rows else np.zeros(0)
-    total = built.tie_break + float(shares.sum())
+    # the convex starts of S-shaped curves: their lowered chords lifted back up (at most
+    # by the largest lift; a bound, as for the tangents)
+    convex = sum(
+        abs(solution.dual(part.convex)) * part.start.lift * built.scale
+        for part in built.s_parts.values()
+    )
+    total = built.tie_break + float(shares.sum()) + convex
     true_objective = objective_of(problem, evaluation)
     objective = built.objective
     if objective.maximize:
@@ -202,15 +271,21 @@ def true_curve_prices(
         if lines is None or not lines.breakpoints or t not in built.blocks.curve:
             continue
         tp = problem.touchpoints[t]
+        lower = tp.lower
+        part = built.s_parts.get(t)
+        if part is not None:
+            if not part.past_start:
+                continue  # the spend stays on a convex chord: its row is exact enough
+            lower = part.turn  # tangents of the concave tail only (fixed: x >= turn)
         x = spends[t]
         # the chord the optimum sits on (or next to) sets how far the true optimum may be
         k = min(max(int(np.searchsorted(lines.breakpoints, x)) - 1, 0), len(lines) - 1)
         chord = lines.breakpoints[k + 1] - lines.breakpoints[k]
         step = max(chord, PRICE_RADIUS * (tp.upper - tp.lower))
-        points[t] = [p for p in (x - step, x, x + step) if tp.lower <= p <= tp.upper]
+        points[t] = [p for p in (x - step, x, x + step) if lower <= p <= tp.upper]
         cuts[t] = [tangent(tp.curve, p, tp.upper) for p in points[t]]
         slopes[t] = [slope for _, slope, _ in cuts[t]]
-        bounds[t] = (max(tp.lower, x - 2 * step), min(tp.upper, x + 2 * step))
+        bounds[t] = (max(lower, x - 2 * step), min(tp.upper, x + 2 * step))
     live.outer(cuts, bounds)
     solution = resolve_warm(live, remaining())
     money = list(money_rows(built).values())
@@ -222,7 +297,9 @@ def true_curve_prices(
         moved = 0.0  # the largest move of a spend since the last round, share of its range
         for t, at in points.items():
             tp = problem.touchpoints[t]
-            x = min(max(solution.spends[t], tp.lower), tp.upper)
+            part = built.s_parts.get(t)
+            lower = part.turn if part is not None else tp.lower
+            x = min(max(solution.spends[t], lower), tp.upper)
             span = max(tp.upper - tp.lower, 1.0)
             moved = max(moved, abs(x - previous[t]) / span)
             previous[t] = x
@@ -352,7 +429,11 @@ def duals_of(
         if lines is None:
             continue
         rows = blocks.curve.get(t)
-        if slopes is not None and t in slopes and rows:
+        part = built.s_parts.get(t)
+        if part is not None and (not part.past_start or not rows):
+            # on a chord of the convex start: the convex row's dual times its slope
+            value = solution.dual(part.convex) * part.active_slope() * built.scale
+        elif slopes is not None and t in slopes and rows:
             # tangent rows: value per unit of quality times the curve's slope there
             value = sum(
                 solution.dual(row) * slope * built.scale
@@ -421,8 +502,13 @@ def solve(
         problem, value_estimate=current.weighted_value, gap_target=gap_target * INITIAL_SLACK
     )
     build_seconds = time.perf_counter() - t0
-    chosen = solver or default_solver(built, time_limit=remaining())
-    status, live, solution = solve_built(built, chosen)
+    mip: MipFigures | None = None
+    if built.s_parts:
+        chosen = solver or mip_solver(time_limit=remaining())
+        status, live, solution, mip = solve_mip(built, chosen, remaining)
+    else:
+        chosen = solver or default_solver(built, time_limit=remaining())
+        status, live, solution = solve_built(built, chosen)
     if live is None or solution is None:
         return _not_optimal(problem, built, status, current, started, build_seconds, remaining)
     solve_seconds = solution.seconds
@@ -459,6 +545,11 @@ def solve(
     silo = evaluate_allocation(problem, silo_allocation(silo_problem))
     baseline_problems = (violations(problem, current), violations(problem, silo))
     duals = duals_of(built, problem, priced, evaluation, slopes)
+    bound = envelope_seconds = None
+    if built.s_parts:
+        t2 = time.perf_counter()
+        bound = envelope_bound(problem, current.weighted_value, remaining)
+        envelope_seconds = time.perf_counter() - t2
     info = SolverInfo(
         name="HiGHS",
         status="Optimal",
@@ -470,9 +561,23 @@ def solve(
         approximation_gap=gap,
         breakpoints=sum(len(lines) for lines in built.lines if lines is not None),
         refinements=refinements,
+        mip_gap=mip.gap if mip is not None else None,
+        mip_seconds=mip.seconds if mip is not None else None,
+        envelope_bound=bound,
+        envelope_seconds=envelope_seconds,
     )
+    s_shaped = [problem.touchpoints[t].id for t in sorted(built.s_parts)]
     return build_result(
-        problem, evaluation, current, silo, duals, built.relevant, info, baseline_problems, sides
+        problem,
+        evaluation,
+        current,
+        silo,
+        duals,
+        built.relevant,
+        info,
+        baseline_problems,
+        sides,
+        s_shaped=s_shaped,
     )
 
 

@@ -33,7 +33,8 @@ def normalized(kind: str, data: dict[str, Any]) -> dict[str, Any]:
     return MODELS[kind].model_validate(data).model_dump(mode="json", exclude_none=True)
 
 
-CONVEX = {"points": [[0, 0.1], [10000, 0.2], [20000, 0.9]]}
+# rises, flattens, then rises again: neither concave nor S-shaped
+CONVEX = {"points": [[0, 0.1], [10000, 0.5], [20000, 0.6], [30000, 0.9]]}
 
 
 @dataclass(frozen=True)
@@ -298,8 +299,9 @@ def test_convex_curve_is_refused(client: TestClient, portfolio: str, planner: di
     assert body["errors"] == [
         {
             "location": "body",
-            "path": "curve.points[2]",
-            "message": "slope increases, curve must be concave",
+            "path": "curve.points[3]",
+            "message": "slope increases after falling, so the curve is neither concave "
+            "nor S-shaped (slopes rise, then fall)",
         }
     ]
 

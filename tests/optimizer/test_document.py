@@ -205,8 +205,9 @@ CASES = [
     ),
     (
         "touchpoints.1.curve.points",
-        [[0, 0.1], [10, 0.2], [20, 0.5]],
-        "touchpoints[1].curve.points[2]: slope increases, curve must be concave",
+        [[0, 0.1], [10, 0.5], [20, 0.6], [30, 0.9]],
+        "touchpoints[1].curve.points[3]: slope increases after falling, so the curve is "
+        "neither concave nor S-shaped (slopes rise, then fall)",
     ),
     (
         "touchpoints.1.curve.points",
@@ -233,12 +234,6 @@ CASES = [
         {},
         "touchpoints[0].curve: give exactly one of 'points', 'saturating', 'hill', "
         "'exponential', 'logistic'",
-    ),
-    (
-        "touchpoints.0.curve",
-        {"hill": {"base": 0.1, "max": 0.9, "half_spend": 100, "shape": 2.5}},
-        "touchpoints[0].curve.hill: shape 2.5 above 1 makes an S-shaped curve; "
-        "S-shaped curves are not solved yet",
     ),
     (
         "touchpoints.0.curve",
