@@ -14,9 +14,9 @@ def test_migrated_schema_matches_the_models(database_url: str) -> None:
         with engine.connect() as connection:
             context = MigrationContext.configure(connection, opts={"compare_type": True})
             assert compare_metadata(context, SQLModel.metadata) == []
-        assert current_revision(engine) == "0003"
+        assert current_revision(engine) == "0005"
         upgrade(engine)  # applying again is a no-op
-        assert current_revision(engine) == "0003"
+        assert current_revision(engine) == "0005"
     finally:
         engine.dispose()
 
@@ -26,7 +26,7 @@ def test_empty_database_gets_the_schema(tmp_path) -> None:  # type: ignore[no-un
     try:
         assert current_revision(engine) is None
         upgrade(engine)
-        assert current_revision(engine) == "0003"
+        assert current_revision(engine) == "0005"
         with engine.connect() as connection:
             assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
             assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
@@ -85,7 +85,7 @@ def test_existing_runs_are_numbered_in_the_order_they_were_made(database_url: st
                     {"pk": pk, "id": f"run-{pk}", "portfolio_pk": portfolio_pk, "at": at},
                 )
         upgrade(engine)
-        assert current_revision(engine) == "0003"
+        assert current_revision(engine) == "0005"
         with engine.connect() as connection:
             numbers = dict(connection.execute(text("SELECT id, number FROM run")).all())
         assert numbers == {"run-3": 1, "run-1": 2, "run-4": 3, "run-5": 1, "run-2": 2}
