@@ -78,8 +78,8 @@ def up(
     ui_port: Annotated[int, typer.Option(min=1, max=65535, help="Port of the app.")] = 8501,
     host: Annotated[str, typer.Option(help="Interface both listen on.")] = "127.0.0.1",
 ) -> None:
-    """Start the API and the Streamlit app (an empty database gets the demo portfolios);
-    Ctrl-C stops both."""
+    """Start the API, a job worker and the Streamlit app (an empty database gets the demo
+    portfolios); Ctrl-C stops them."""
     from backend import up as launcher
     from backend.config import get_settings
 
@@ -239,3 +239,7 @@ def main() -> None:
         app()
     except KeyboardInterrupt:
         sys.exit(130)
+
+
+if __name__ == "__main__":  # `python -m backend.cli`: how `journeyfolio up` starts its worker
+    main()
