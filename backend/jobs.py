@@ -121,7 +121,7 @@ class JobQueue:
     def _execute(self, job_id: str) -> None:
         execute(job_id, queue=self)
 
-    def _interrupted(self, _signal: str, task: Any, *_args: Any) -> None:
+    def _interrupted(self, _signal: str, task: Any, *_args: Any, **_kwargs: Any) -> None:
         """A worker stopping (SIGTERM) with this job running: queue it again now, without
         waiting for its heartbeat to go stale."""
         job_id = str(task.args[0])

@@ -220,3 +220,38 @@ def test_a_killed_worker_s_job_is_taken_over(
     survivor = next(w for w in workers if w is not victim)
     assert worker_of(scaled, job_id).split(":")[1] == str(survivor.process.pid)
     assert job["result"]["samples"] == 40_000
+
+
+def test_a_worker_stopped_with_sigterm_queues_its_job_again_at_once(
+    scaled: Settings, api: tuple[TestClient, Keys]
+) -> None:
+    """SIGTERM (what `up` and service managers send) stops a worker without waiting for its
+    job; huey's interrupted-task signal puts the job back on the queue then, so the other
+    worker takes it long before a heartbeat could go stale (600 s here)."""
+    patient = scaled.model_copy(update={"job_stale_seconds": 600.0})
+    first = start_worker(patient)
+    second: Worker | None = None
+    try:
+        client, keys = api
+        planner = keys.headers("planner")
+        data = generate_document(300, 150, 11)
+        assert client.post(f"{API}/portfolios", json=data, headers=planner).status_code == 201
+        response = client.post(
+            f"{API}/portfolios/{data['id']}/jobs",
+            json={"kind": "robustness", "samples": 40_000},
+            headers=planner,
+        )
+        job_id = response.json()["job_id"]
+        job = wait_for(client, job_id, planner, {"running"} | FINISHED)
+        assert job["status"] == "running", job
+        second = start_worker(patient)
+        first.process.send_signal(signal.SIGTERM)
+        first.process.wait(timeout=30)
+        job = wait_for(client, job_id, planner, FINISHED, timeout=300)
+        assert job["status"] == "done", job
+        assert job["attempts"] == 2
+        assert worker_of(scaled, job_id).split(":")[1] == str(second.process.pid)
+    finally:
+        first.stop()
+        if second is not None:
+            second.stop()
