@@ -56,6 +56,7 @@ from backend.models import (
     RobustnessJobCreate,
     RunCreate,
     RunJobCreate,
+    RunSummary,
     Scenario,
     Touchpoint,
     as_utc,
@@ -617,9 +618,8 @@ def _run(
         session.commit()
     approved = runs.approved_run_pk(session=session, portfolio=portfolio) == twin.pk
     session.commit()
-    return runs.canonical_json(
-        json.loads(json.dumps(runs.run_summary(twin, portfolio, approved=approved), default=str))
-    ), twin.id
+    summary = RunSummary.model_validate(runs.run_summary(twin, portfolio, approved=approved))
+    return runs.canonical_json(summary.model_dump(mode="json")), twin.id
 
 
 def _robustness(
