@@ -229,8 +229,7 @@ def test_a_worker_stopped_with_sigterm_queues_its_job_again_at_once(
     job; huey's interrupted-task signal puts the job back on the queue then, so the other
     worker takes it long before a heartbeat could go stale (600 s here)."""
     patient = scaled.model_copy(update={"job_stale_seconds": 600.0})
-    first = start_worker(patient)
-    second: Worker | None = None
+    both = [start_worker(patient), start_worker(patient)]
     try:
         client, keys = api
         planner = keys.headers("planner")
@@ -243,15 +242,18 @@ def test_a_worker_stopped_with_sigterm_queues_its_job_again_at_once(
         )
         job_id = response.json()["job_id"]
         job = wait_for(client, job_id, planner, {"running"} | FINISHED)
+        while job["status"] == "running" and job["progress"] < 0.35:  # sampling has begun
+            job = wait_for(client, job_id, planner, {"running"} | FINISHED)
         assert job["status"] == "running", job
-        second = start_worker(patient)
-        first.process.send_signal(signal.SIGTERM)
-        first.process.wait(timeout=30)
+        pid = int(worker_of(scaled, job_id).split(":")[1])
+        stopped = next(w for w in both if w.process.pid == pid)
+        stopped.process.send_signal(signal.SIGTERM)
+        stopped.process.wait(timeout=30)
         job = wait_for(client, job_id, planner, FINISHED, timeout=300)
         assert job["status"] == "done", job
         assert job["attempts"] == 2
-        assert worker_of(scaled, job_id).split(":")[1] == str(second.process.pid)
+        other = next(w for w in both if w is not stopped)
+        assert worker_of(scaled, job_id).split(":")[1] == str(other.process.pid)
     finally:
-        first.stop()
-        if second is not None:
-            second.stop()
+        for worker in both:
+            worker.stop()
