@@ -51,13 +51,35 @@ def serve(
 
 
 @app.command()
+def worker(
+    threads: Annotated[
+        int | None,
+        typer.Option(min=1, max=64, help="Jobs at once (default JOURNEYFOLIO_WORKER_THREADS, 1)."),
+    ] = None,
+) -> None:
+    """Do the jobs of the task queue (JOURNEYFOLIO_QUEUE_URL) until Ctrl-C (waits for the
+    running jobs) or SIGTERM (queues them again)."""
+    from backend.config import get_settings
+    from backend.queue import QueueConfigError
+    from backend.worker import run_worker
+
+    settings = get_settings()
+    if threads is not None:
+        settings = settings.model_copy(update={"worker_threads": threads})
+    try:
+        run_worker(settings, echo=lambda line: typer.echo(line, err=True))
+    except QueueConfigError as error:
+        raise fail([str(error)], EXIT_INVALID) from None
+
+
+@app.command()
 def up(
     api_port: Annotated[int, typer.Option(min=1, max=65535, help="Port of the API.")] = 8000,
     ui_port: Annotated[int, typer.Option(min=1, max=65535, help="Port of the app.")] = 8501,
     host: Annotated[str, typer.Option(help="Interface both listen on.")] = "127.0.0.1",
 ) -> None:
-    """Start the API and the Streamlit app (an empty database gets the demo portfolios);
-    Ctrl-C stops both."""
+    """Start the API, a job worker and the Streamlit app (an empty database gets the demo
+    portfolios); Ctrl-C stops them."""
     from backend import up as launcher
     from backend.config import get_settings
 
@@ -217,3 +239,7 @@ def main() -> None:
         app()
     except KeyboardInterrupt:
         sys.exit(130)
+
+
+if __name__ == "__main__":  # `python -m backend.cli`: how `journeyfolio up` starts its worker
+    main()

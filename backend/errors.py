@@ -71,3 +71,9 @@ class RunFailed(DomainError):
 
 class PreconditionRequired(DomainError):
     status = 428
+
+
+class QueueUnavailable(DomainError):
+    """The task queue does not take jobs (Redis down, a full disk): retry later."""
+
+    status = 503

@@ -12,6 +12,7 @@ from backend.api.limits import Admission, BodyLimit
 from backend.api.main import api_router
 from backend.config import Settings, get_settings
 from backend.db import make_engine
+from backend.jobs import JobQueue
 
 API_PREFIX = "/api/v1"
 
@@ -53,6 +54,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.engine = engine
+    app.state.queue = JobQueue(settings, engine)
     app.dependency_overrides[get_settings] = lambda: settings
     errors.install(app)
     # The last added runs first: errors -> body size -> admission -> the routes.

@@ -590,6 +590,49 @@ class IdempotencyRecord(SQLModel, table=True):
     )
 
 
+class Job(SQLModel, table=True):
+    """Long work done by a worker (backend/jobs.py): a run, a frontier, a robustness analysis
+    or a bridge. The input (portfolio document, scenario, overrides, parameters) and its
+    SHA-256 are stored when a worker starts it, the result and its SHA-256 when it ends."""
+
+    __table_args__ = (
+        sa.Index("ix_job_portfolio", "portfolio_pk", "pk"),
+        sa.Index("ix_job_status", "status", "heartbeat_at"),
+    )
+
+    pk: int | None = Field(default=None, primary_key=True)
+    id: str = Field(max_length=64, unique=True)
+    portfolio_pk: int = Field(sa_column=_fk("portfolio.pk"))
+    kind: str = Field(max_length=16)
+    status: str = Field(max_length=16)
+    """queued, running, done, failed or cancelled."""
+    progress: float = 0.0
+    message: str = Field(default="", sa_type=sa.Text)
+    parameters: Any = Field(default=None, sa_type=JSON, nullable=True)
+    """The request's body (kind and parameters), as given."""
+    requested_by: Any = Field(default=None, sa_type=JSON, nullable=True)
+    """The caller who asked (key, name, role, owner): the worker acts for them."""
+    portfolio_version: int | None = None
+    """The portfolio's version the job computed on (when a worker read it)."""
+    input_json: str | None = Field(default=None, sa_type=sa.Text)
+    input_sha256: str | None = Field(default=None, max_length=64)
+    result_json: str | None = Field(default=None, sa_type=sa.Text)
+    result_sha256: str | None = Field(default=None, max_length=64)
+    run_id: str | None = Field(default=None, max_length=64)
+    """The stored run of a `run` job."""
+    error: Any = Field(default=None, sa_type=JSON, nullable=True)
+    """The RFC 9457 problem of a failed job."""
+    attempts: int = 0
+    """Times a worker started it (a job whose worker died is started again, up to a limit)."""
+    cancel_requested: bool = False
+    worker: str | None = Field(default=None, sa_type=sa.Text)
+    created_at: datetime = _timestamp()
+    created_by: str = Field(sa_type=sa.Text)
+    started_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
+    heartbeat_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
+    finished_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
+
+
 # =========================================================================== API schemas
 
 
@@ -950,7 +993,7 @@ class AuditPublic(Out):
     at: datetime
     actor: str
     role: str
-    action: Literal["create", "update", "delete", "import", "run", "approve"]
+    action: Literal["create", "update", "delete", "import", "run", "approve", "job", "cancel"]
     entity: str
     entity_id: str
     before: Any
@@ -961,3 +1004,93 @@ class Health(Out):
     status: Literal["ok"]
     database: str
     version: str
+
+
+# ------------------------------------------------------------------ jobs
+
+
+class RunJobCreate(RunCreate):
+    """A run on the task queue: the same body as POST .../runs."""
+
+    kind: Literal["run"]
+
+
+class FrontierJobCreate(RunCreate):
+    """The optimal value at `points` budgets (journeyfolio frontier)."""
+
+    kind: Literal["frontier"]
+    points: Annotated[int, PydanticField(ge=1, le=200)] = 25
+    low: doc.Money | None = None
+    """Least budget (default: what the scenario needs, at least half its budget)."""
+    high: doc.Money | None = None
+    """Largest budget (default: twice the budget, at most what every touchpoint takes)."""
+
+
+class RobustnessJobCreate(RunCreate):
+    """Value spread of the optimal, silo and current allocations (journeyfolio robustness)."""
+
+    kind: Literal["robustness"]
+    samples: Annotated[int, PydanticField(ge=1, le=100_000)] = 1000
+    spread: Annotated[float, PydanticField(ge=0, le=0.95)] = 0.2
+    seed: Annotated[int, PydanticField(ge=0, le=2**32 - 1)] = 0
+
+
+class BridgeJobCreate(Strict):
+    """A value bridge: between two stored runs (`from`, `to`), or without them the portfolio
+    as planned -> pooled -> pooled with `percent` % more budget."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, populate_by_name=True)
+    kind: Literal["bridge"]
+    from_: Annotated[str | None, PydanticField(alias="from", min_length=1, max_length=64)] = None
+    to: Annotated[str | None, PydanticField(min_length=1, max_length=64)] = None
+    percent: Annotated[float, PydanticField(gt=0, le=100)] = 10.0
+
+
+JobCreate = Annotated[
+    RunJobCreate | FrontierJobCreate | RobustnessJobCreate | BridgeJobCreate,
+    PydanticField(discriminator="kind"),
+]
+
+JobStatus = Literal["queued", "running", "done", "failed", "cancelled"]
+
+
+class JobSummary(Out):
+    job_id: str
+    portfolio_id: str
+    kind: Literal["run", "frontier", "robustness", "bridge"]
+    status: JobStatus
+    progress: float
+    """Share of the work done, in [0, 1]."""
+    message: str
+    parameters: dict[str, Any]
+    attempts: int
+    cancel_requested: bool
+    created_at: datetime
+    created_by: str
+    started_at: datetime | None
+    finished_at: datetime | None
+    portfolio_version: int | None
+    input_sha256: str | None
+    """SHA-256 of the stored input (document, scenario, overrides, parameters)."""
+    result_sha256: str | None
+    run_id: str | None
+    """The run a `run` job stored (GET /runs/{run_id})."""
+    links: dict[str, str]
+
+
+class JobProblem(Out):
+    """An RFC 9457 problem: why the job failed."""
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str
+    instance: str | None = None
+    errors: list[dict[str, Any]] = []
+
+
+class JobPublic(JobSummary):
+    result: Any
+    """The result when done: the frontier, robustness or bridge JSON; for a run, the run's
+    summary (the full run at links.run)."""
+    error: JobProblem | None

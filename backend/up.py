@@ -1,15 +1,19 @@
-"""`journeyfolio up`: the API and the Streamlit app as two real servers on one machine.
+"""`journeyfolio up`: the API, a job worker and the Streamlit app as real processes on one
+machine.
 
 1. The database (JOURNEYFOLIO_DATABASE_URL, by default var/journeyfolio.db) is migrated; when
    it holds no portfolio yet, the demo portfolios of seeds/ are imported.
 2. A planner key is created for the app. It lives only in the app's environment (never on
    disk, never printed) and is revoked when `up` stops.
-3. uvicorn serves the API and `streamlit run frontend/streamlit_app.py` the app (headless, no
-   usage statistics); the app finds the API through JOURNEYFOLIO_API_URL and
-   JOURNEYFOLIO_API_KEY, and talks to it over HTTP only.
-4. Ctrl-C (SIGINT) or SIGTERM stops both. Each server runs in its own process group, which is
-   terminated (then killed, if it lingers) as a whole; on Linux the servers also get SIGTERM
-   if `up` itself dies without a chance to clean up.
+3. uvicorn serves the API, `journeyfolio worker` does the jobs of the embedded queue (a
+   SQLite file next to the database, backend/queue.py) and `streamlit run
+   frontend/streamlit_app.py` serves the app (headless, no usage statistics); the app finds
+   the API through JOURNEYFOLIO_API_URL and JOURNEYFOLIO_API_KEY, and talks to it over HTTP
+   only.
+4. Ctrl-C (SIGINT) or SIGTERM stops all three (a job the worker was doing is queued
+   again). Each runs in its own process group, which is terminated (then killed, if it
+   lingers) as a whole; on Linux they also get SIGTERM if `up` itself dies without a chance
+   to clean up.
 
 The backend does not import the frontend: the app is started by its path.
 """
@@ -127,6 +131,10 @@ def api_command(host: str, port: int) -> list[str]:
     ]
 
 
+def worker_command() -> list[str]:
+    return [sys.executable, "-m", "backend.cli", "worker"]
+
+
 def app_command(host: str, port: int) -> list[str]:
     return [
         sys.executable,
@@ -158,7 +166,8 @@ def _die_with_parent() -> None:
 class Server:
     name: str
     command: list[str]
-    health_url: str
+    health_url: str | None
+    """None: the process has no HTTP; it is healthy while it runs."""
     env: dict[str, str]
     quiet: bool = False
     """Drop what the server prints on standard output (its errors still show)."""
@@ -177,6 +186,8 @@ class Server:
         return self.process is not None and self.process.poll() is None
 
     def healthy(self) -> bool:
+        if self.health_url is None:
+            return self.alive()
         try:
             with urllib.request.urlopen(self.health_url, timeout=2) as response:
                 return bool(response.status == 200)
@@ -243,7 +254,7 @@ def up(
     ready_timeout: float = 90.0,
     echo: Callable[[str], None] = print,
 ) -> int:
-    """Run both servers until Ctrl-C or SIGTERM; the exit status."""
+    """Run the servers and the worker until Ctrl-C or SIGTERM; the exit status."""
     if api_port == ui_port:
         raise UpError("--api-port and --ui-port must differ")
     check_port_free(host, api_port, "--api-port")
@@ -274,6 +285,7 @@ def up(
     app_url = f"http://{host}:{ui_port}"
     servers = [
         Server("API server", api_command(host, api_port), f"{api_url}/health", base_env),
+        Server("worker", worker_command(), None, base_env),
         Server(
             "Streamlit app",
             app_command(host, ui_port),
@@ -309,7 +321,7 @@ def up(
         while not stop_requested:
             dead = [s for s in servers if not s.alive()]
             if dead:
-                echo(f"error: the {dead[0].name} stopped unexpectedly; stopping the other one")
+                echo(f"error: the {dead[0].name} stopped unexpectedly; stopping the others")
                 status = 1
                 break
             time.sleep(0.2)
@@ -326,5 +338,5 @@ def up(
             echo(f"warning: could not revoke the app's key {prepared.key_pk}: {error}")
         for signum, handler in previous.items():
             signal.signal(signum, handler)
-    echo("stopped the API server and the Streamlit app")
+    echo("stopped the API server, the worker and the Streamlit app")
     return status

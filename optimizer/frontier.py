@@ -28,6 +28,7 @@ from optimizer.model import (
 )
 from optimizer.objective import objective_for
 from optimizer.problem import PortfolioProblem
+from optimizer.progress import Progress, no_progress
 from optimizer.report import unallocated
 from optimizer.solve import (
     GAP_TARGET,
@@ -134,10 +135,13 @@ def frontier(
     low: float | None = None,
     high: float | None = None,
     solver: pulp.HiGHS | None = None,
+    progress: Progress = no_progress,
 ) -> FrontierResult:
     """The optimal value at `points` budgets from `low` to `high` (default: the least
     money the scenario needs up to twice its budget, never past what all touchpoints can
-    take), the current budget's standing and the knee."""
+    take), the current budget's standing and the knee.
+
+    `progress` is called after each budget level (optimizer.progress: it may raise to stop)."""
     if not objective_for(problem.mode).budget_binds:
         raise ValueError(
             f"a frontier varies the budget, which mode {problem.mode} does not have: "
@@ -154,6 +158,9 @@ def frontier(
         )
     started = time.perf_counter()
     budgets = budget_levels(problem, points, low, high)
+    # the levels, then the knee: each a step of the progress
+    steps = len(budgets) + 1
+    progress(0.0, f"solving budget 1 of {len(budgets)}")
     # the first solve (through PuLP) is the first point; every later one starts warm
     current = evaluate_allocation(problem, current_allocation(problem))
     built = build_model(
@@ -216,7 +223,8 @@ def frontier(
     target = current.weighted_value
     cheapest: float | None = None
     computed = [point_at(budgets[0], first, solved=True)]
-    for budget in budgets[1:]:
+    for i, budget in enumerate(budgets[1:], start=1):
+        progress(i / steps, f"solving budget {i + 1} of {len(budgets)}")
         computed.append(point_at(budget))
         reached = computed[-1].weighted_value
         if cheapest is None and reached is not None and reached >= target:
@@ -248,9 +256,11 @@ def frontier(
         current_allocation_spend=current.spend,
         budget_for_current_value=None,
     )
+    progress(len(budgets) / steps, "finding the knee")
     knee, knee_value = _knee(resolver, problem, built)
     standing = standing.model_copy(update={"budget_for_current_value": cheapest})
     solves += 1
+    progress(1.0, f"{len(budgets)} budget levels and the knee solved")
     return FrontierResult(
         portfolio_id=problem.portfolio_id,
         scenario_id=problem.scenario_id,

@@ -6,6 +6,7 @@ from backend.api.routes import (
     departments,
     dependencies,
     health,
+    jobs,
     journeys,
     personas,
     portfolios,
@@ -25,3 +26,4 @@ api_router.include_router(journeys.router)
 api_router.include_router(journeys.links)
 api_router.include_router(scenarios.router)
 api_router.include_router(runs.router)
+api_router.include_router(jobs.router)

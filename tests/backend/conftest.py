@@ -107,8 +107,9 @@ def make_settings(database_url: str, **overrides: Any) -> Settings:
 
 
 @pytest.fixture
-def settings(database_url: str) -> Settings:
-    return make_settings(database_url)
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    # the job queue in the test's own directory (on PostgreSQL it would be var/ otherwise)
+    return make_settings(database_url, queue_url=f"sqlite:///{tmp_path / 'queue.db'}")
 
 
 @pytest.fixture

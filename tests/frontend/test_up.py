@@ -1,5 +1,6 @@
-"""`journeyfolio up`: two real servers, demo data on an empty database, a key for the app
-that lives as long as `up`, and Ctrl-C (or SIGTERM) stops both without leaving orphans."""
+"""`journeyfolio up`: two real servers and a job worker, demo data on an empty database, a key
+for the app that lives as long as `up`, and Ctrl-C (or SIGTERM) stops all without leaving
+orphans."""
 
 import signal
 import socket
@@ -34,6 +35,41 @@ def _portfolios(database_url: str) -> list[str]:
     return ids
 
 
+def _a_job_gets_done(database_url: str, api_url: str) -> None:
+    """The worker `up` started takes a job off the embedded queue and does it."""
+    import time
+
+    from backend.security import Role, create_key
+
+    engine = make_engine(database_url)
+    with Session(engine) as session:
+        row, key = create_key(session=session, role=Role.planner, name="test")
+    headers = {"Authorization": f"Bearer {key}"}
+    response = httpx2.post(
+        f"{api_url}/portfolios/sonnenreisen-2027/jobs",
+        json={"kind": "frontier", "points": 5},
+        headers=headers,
+        timeout=30,
+    )
+    assert response.status_code == 202, response.text
+    deadline = time.monotonic() + 60
+    while (
+        job := httpx2.get(
+            f"{api_url}{response.headers['Location'].removeprefix('/api/v1')}",
+            headers=headers,
+            timeout=10,
+        ).json()
+    )["status"] in ("queued", "running"):
+        assert time.monotonic() < deadline, job
+        time.sleep(0.2)
+    assert job["status"] == "done", job
+    assert len(job["result"]["points"]) == 5
+    with Session(engine) as session:  # the test's key goes: the keys are checked below
+        session.delete(session.get(ApiKey, row.pk))
+        session.commit()
+    engine.dispose()
+
+
 def _gone(pid: int) -> bool:
     return not Path(f"/proc/{pid}").exists()
 
@@ -53,15 +89,16 @@ def test_up_serves_demo_data_and_stops_both_servers(tmp_path: Path) -> None:
         assert httpx2.get(f"{first.api_url}/health", timeout=5).json()["status"] == "ok"
         assert httpx2.get(f"{first.app_url}/_stcore/health", timeout=5).text == "ok"
         servers = first.children()
-        assert len(servers) == 2
+        assert len(servers) == 3  # the API, the worker, the app
         assert _portfolios(url) == ["finanzhaus-2027", "maschinenbau-2027", "sonnenreisen-2027"]
         assert _keys(url) == [(KEY_NAME, "planner", False)]
         # The key is the app's alone: never printed.
         assert not any("jf_" in line for line in first.lines)
+        _a_job_gets_done(url, first.api_url)
     finally:
         status = first.stop(signal.SIGINT)
     assert status == 0
-    assert first.lines[-1] == "stopped the API server and the Streamlit app"
+    assert first.lines[-1] == "stopped the API server, the worker and the Streamlit app"
     assert all(_gone(pid) for pid in servers)
     assert _keys(url) == [(KEY_NAME, "planner", True)]
 

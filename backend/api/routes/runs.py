@@ -4,7 +4,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 
-from backend import crud, exports, idempotency, runs
+from backend import crud, exports, idempotency, jobs, runs
 from backend.api.deps import (
     CallerDep,
     IdempotencyKey,
@@ -16,16 +16,20 @@ from backend.api.deps import (
     SettingsDep,
 )
 from backend.api.route import JsonRoute
+from backend.api.routes.jobs import enqueue
 from backend.errors import NotFound
 from backend.models import (
     ApproveRequest,
     ComparePublic,
+    Job,
+    JobPublic,
     Page,
     PlanPublic,
     Portfolio,
     Run,
     RunCreate,
     RunInput,
+    RunJobCreate,
     RunPublic,
     RunSummary,
     as_utc,
@@ -47,7 +51,16 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
             "model": RunPublic,
             "description": "The scenario is unchanged since a stored run (same input SHA-256: "
             "document, scenario and overrides): that run, not a new one.",
-        }
+        },
+        202: {
+            "model": JobPublic,
+            "description": "The portfolio is too large to run in the request (touchpoints x "
+            "journeys above JOURNEYFOLIO_SYNC_RUN_MAX_SIZE): a run job was queued instead; the "
+            "Location header names it.",
+            "headers": {
+                "Location": {"description": "/api/v1/jobs/{job_id}", "schema": {"type": "string"}}
+            },
+        },
     },
 )
 def create_run(
@@ -62,7 +75,8 @@ def create_run(
     body: RunCreate,
 ) -> Any:
     """Optimize a scenario (or the portfolio as planned) with optional overrides, and keep it;
-    an unchanged one returns its stored run (200)."""
+    an unchanged one returns its stored run (200); a large portfolio's run is queued (202)."""
+    queued: list[tuple[Job, Portfolio]] = []
     payload = {"portfolio_id": portfolio_id, **body.model_dump(mode="json", exclude_unset=True)}
     root = request.scope.get("root_path", "")
 
@@ -77,6 +91,23 @@ def create_run(
 
     def create() -> idempotency.Created:
         portfolio = crud.get_portfolio(session=session, portfolio_id=portfolio_id, consistent=True)
+        touchpoints, journeys = jobs.size_of(session=session, portfolio=portfolio)
+        if touchpoints * journeys > settings.sync_run_max_size:
+            job = jobs.create(
+                session=session,
+                portfolio=portfolio,
+                request=RunJobCreate.model_validate(
+                    {**body.model_dump(mode="json", exclude_unset=True), "kind": "run"}
+                ),
+                caller=caller,
+            )
+            queued.append((job, portfolio))
+            where = f"{root}/api/v1/jobs/{job.id}"
+            return idempotency.Created(
+                body=JobPublic.model_validate(jobs.public(job, portfolio, root=root)),
+                headers={"Location": where},
+                status_code=202,
+            )
         prepared = runs.prepare(session=session, portfolio=portfolio, request=body)
         twin = runs.stored_twin(session=session, prepared=prepared)
         if twin is not None:
@@ -95,7 +126,7 @@ def create_run(
         )
         return answer(run, portfolio, status_code=201)
 
-    return idempotency.create_once(
+    answer_ = idempotency.create_once(
         session=session,
         caller=caller,
         key=idempotency_key,
@@ -105,6 +136,9 @@ def create_run(
         ttl_hours=settings.idempotency_ttl_hours,
         create=create,
     )
+    if queued:
+        return enqueue(request, *queued[0])
+    return answer_
 
 
 @router.get("/portfolios/{portfolio_id}/runs", response_model=Page[RunSummary])
