@@ -171,7 +171,9 @@ def test_a_fitted_curve_band_narrows_with_more_observations() -> None:
     def width(n: int) -> float:
         spend = rng.uniform(5_000, 200_000, n)
         quality = 0.2 + 0.6 * spend / (spend + 60_000) + rng.normal(0, 0.02, n)
-        curve = Curve.model_validate(fit(observations(spend, quality), "saturating").curve())
+        curve = Curve.model_validate(
+            fit(observations(spend.tolist(), quality.tolist()), "saturating").curve()
+        )
         return float(np.mean(curve_band(curve, GRID).width))
 
     few, many = width(10), width(160)
