@@ -145,9 +145,7 @@ def _finite(value: float) -> float | None:
 @router.post(
     "/fit",
     response_model=FitPublic,
-    response_model_exclude_none=False,
     summary="Fit a curve to a touchpoint's observations",
-    responses={422: {"description": "The observations cannot support a curve (says why)."}},
 )
 def create_fit(
     *,
