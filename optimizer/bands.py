@@ -13,8 +13,11 @@ curves drawn from that uncertainty give.
 - `draws` (bootstrap, an MMM posterior): the given draws themselves.
 - `band` (an MMM's interval of a `points` curve): interpolated at the grid's spends.
 
-A drawn base and max are kept to quality 0..1 (a quality has no other values); a drawn
-curve is evaluated exactly (optimizer/curves.py `Params`). The band is the pointwise
+A drawn curve is evaluated exactly (optimizer/curves.py `Params`) with its parameters as
+drawn, and its quality then kept to 0..1 (a quality has no other values). The parameters are
+not clipped: base and max are strongly correlated with the rate, and a draw with a base
+below 0 comes with a rate that keeps the curve near the data; clipping the base alone would
+throw such a curve far off the data it was fitted to. The band is the pointwise
 quantile interval of the drawn qualities, ((1 - level) / 2, (1 + level) / 2). Because the
 curve is not linear in its parameters, the curve itself need not be the centre of the
 draws: where it would fall outside the interval (a nearly certain curve, whose interval is
@@ -27,6 +30,7 @@ Draws are seeded (numpy's PCG64): the same curve, grid and seed give the same ba
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from statistics import NormalDist
 from typing import Final, Literal
 
 import numpy as np
@@ -122,8 +126,7 @@ def _drawn_params(
             # exp of a wild draw overflows to inf; keep it a (huge) finite number
             column = np.exp(np.clip(column, -700.0, 700.0))
         columns[plain] = column
-    base = np.clip(columns["base"], 0.0, 1.0)
-    top = np.clip(columns["max"], 0.0, 1.0)
+    base, top = columns["base"], columns["max"]
     rate = columns["lam"] if form == "logistic" else columns[_RATE[form]]
     shape = columns["shape"] if form == "hill" else np.ones(count)
     return Params(np.full(count, FORM_CODES[form], dtype=int), base, top - base, rate, shape)
@@ -206,10 +209,58 @@ def curve_band(
     drawn = _drawn_params(form, values, parameters, theta)
     with np.errstate(over="ignore", invalid="ignore"):
         qualities = drawn.value(x[:, None])  # spends x draws
-    qualities = np.nan_to_num(qualities, nan=0.0, posinf=1.0, neginf=0.0)
+    qualities = np.clip(np.nan_to_num(qualities, nan=0.0, posinf=1.0, neginf=0.0), 0.0, 1.0)
     tail = (1 - level) / 2
     low, high = np.quantile(qualities, [tail, 1 - tail], axis=1)
     return _band(x, fitted, low, high, level, kind, theta.shape[0])
+
+
+def linear_band(
+    curve: DocumentCurve, spends: Sequence[float], *, level: float = LEVEL
+) -> tuple[list[float], list[float]] | None:
+    """The band the covariance gives to first order (the delta method): q(x) -+ z sd(x),
+    sd(x)^2 = g(x)' C g(x), g the gradient of q in theta (central differences). None when
+    the curve's uncertainty is no covariance. Beside `curve_band` it tells how far the
+    normal approximation holds: where the drawn band is much wider than this one, the data
+    do not determine the parameters well (the draws follow the covariance off the ridge of
+    curves that fit)."""
+    if not 0 < level < 1:
+        raise BandError(f"level must be in (0, 1), not {level:g}")
+    uncertainty = curve.source.uncertainty if curve.source is not None else None
+    if uncertainty is None or uncertainty.covariance is None:
+        return None
+    form, values = _form_values(curve)
+    if form == "points":
+        return None
+    parameters = uncertainty.parameters
+    mean = _theta_mean(parameters, values)
+    x = np.asarray(spends, dtype=float)
+    steps = 1e-6 * np.maximum(1.0, np.abs(mean))
+    shifted = np.concatenate([mean + np.diag(steps), mean - np.diag(steps)])
+    with np.errstate(over="ignore", invalid="ignore"):
+        q = _drawn_params(form, values, parameters, shifted).value(x[:, None])
+    k = mean.size
+    gradient = (q[:, :k] - q[:, k:]) / (2 * steps)  # spends x parameters
+    covariance = np.array(uncertainty.covariance, dtype=float)
+    sd = np.sqrt(np.clip(np.einsum("ij,jk,ik->i", gradient, covariance, gradient), 0, None))
+    z = NormalDist().inv_cdf((1 + level) / 2)
+    fitted = np.array([evaluate(problem_curve(curve), float(s)) for s in x])
+    return (fitted - z * sd).tolist(), (fitted + z * sd).tolist()
+
+
+def stray(curve: DocumentCurve, spends: Sequence[float], *, seed: int = 0) -> float | None:
+    """How much wider the drawn band is than the linear one at `spends` (the median ratio of
+    their widths; about 1 where the normal approximation holds), or None without a
+    covariance (or where the linear band has no width)."""
+    linear = linear_band(curve, spends)
+    if linear is None:
+        return None
+    narrow = np.array(linear[1]) - np.array(linear[0])
+    drawn = np.array(curve_band(curve, spends, seed=seed).width)
+    keep = narrow > 1e-12
+    if not keep.any():
+        return None
+    return float(np.median(drawn[keep] / narrow[keep]))
 
 
 def _band(

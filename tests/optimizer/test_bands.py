@@ -179,3 +179,25 @@ def test_a_fitted_curve_band_narrows_with_more_observations() -> None:
     few, many = width(10), width(160)
     # the standard errors fall as 1 / sqrt(n): 16 times the data, about a quarter the width
     assert many < 0.5 * few, (few, many)
+
+
+def test_the_linear_band_is_exact_for_a_linear_parameter_and_agrees_with_draws() -> None:
+    from optimizer.bands import linear_band
+
+    s = 0.02
+    curve = with_covariance(SATURATING, ["base"], [[s * s]])
+    linear = linear_band(curve, GRID)
+    assert linear is not None
+    low, high = linear
+    for x, lo, hi in zip(GRID, low, high, strict=True):
+        assert (hi - lo) / 2 == pytest.approx(Z90 * s * (1 - x / (x + 50_000)), rel=1e-6)
+    # a small covariance on all three: the drawn band is the linear one, up to sampling
+    names = ["base", "max", "log_half_spend"]
+    cov = [[1e-4, 2e-5, 1e-4], [2e-5, 2e-4, 3e-4], [1e-4, 3e-4, 4e-3]]
+    curve = with_covariance(SATURATING, names, cov)
+    drawn = curve_band(curve, GRID[1:])
+    linear = linear_band(curve, GRID[1:])
+    assert linear is not None
+    widths = np.array(linear[1]) - np.array(linear[0])
+    assert np.allclose(drawn.width, widths, rtol=0.08)
+    assert linear_band(Curve.model_validate(SATURATING), GRID) is None

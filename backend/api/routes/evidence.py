@@ -35,7 +35,7 @@ from backend.models import (
 )
 from backend.security import RANK, Role
 from optimizer import document as doc
-from optimizer.bands import curve_band, spend_grid
+from optimizer.bands import curve_band, spend_grid, stray
 from optimizer.document import Problem
 from optimizer.fit import FitError, fit, observations
 
@@ -45,6 +45,10 @@ router = APIRouter(
     tags=["curves from evidence"],
 )
 me = APIRouter(route_class=JsonRoute, tags=["keys"])
+
+STRAY = 3.0
+"""A drawn band this many times as wide as the linear one at the observed spends gets a
+warning: the normal approximation of the parameters does not hold there."""
 
 TouchpointId = Annotated[str, Path(description="The touchpoint's id.", examples=["hotline"])]
 
@@ -177,6 +181,14 @@ def create_fit(
     curve = doc.Curve.model_validate(result.curve(datetime.date.today().isoformat()))
     top = max(max(spends), row.max_spend, row.current_spend)
     band = curve_band(curve, spend_grid(top))
+    warnings = list(result.warnings)
+    ratio = stray(curve, spends)
+    if ratio is not None and ratio > STRAY:
+        warnings.append(
+            f"the band is {ratio:.1f} times as wide at the observed spends as the "
+            "covariance's linear approximation says: these data do not pin the parameters "
+            "down, so read the band as a rough range (observations at other spends help)"
+        )
     qualities = data.quality.tolist()
     return {
         "touchpoint": row.id,
@@ -192,7 +204,7 @@ def create_fit(
             "covariance": result.covariance,
             "standard_errors": result.standard_errors,
         },
-        "warnings": result.warnings,
+        "warnings": warnings,
         "kpi": stored.kpi,
         "outcome_at_0": stored.outcome_at_0,
         "outcome_at_1": stored.outcome_at_1,
