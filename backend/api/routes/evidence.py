@@ -37,7 +37,6 @@ from backend.security import RANK, Role
 from optimizer import document as doc
 from optimizer.bands import curve_band, spend_grid, stray
 from optimizer.document import Problem
-from optimizer.fit import FitError, fit, observations
 
 router = APIRouter(
     route_class=JsonRoute,
@@ -160,6 +159,10 @@ def create_fit(
     body: Annotated[FitRequest | None, Body()] = None,
 ) -> Any:
     """Fit a curve to the stored observations, with its quality, uncertainty and band."""
+    # scipy's optimize and stats take seconds of CPU to import: only when someone fits,
+    # not at every start of the API
+    from optimizer.fit import FitError, fit, observations
+
     request = body or FitRequest()
     _, row = _touchpoint(session, portfolio_id, touchpoint_id, lock=False)
     session.commit()  # nothing more to read: the fit runs without holding a connection
