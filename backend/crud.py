@@ -667,8 +667,10 @@ def update_entity(
     changes: dict[str, Any],
     caller: Caller,
     limits: Limits = DEFAULT_LIMITS,
+    action: str = "update",
 ) -> Any:
-    """Apply a PATCH (the fields given; null removes an optional one)."""
+    """Apply a PATCH (the fields given; null removes an optional one). `action` names the
+    change in the audit log (`accept`: a planner accepted a curve from evidence)."""
     before = kind.public(row)
     current = row.to_data()
     merged = {key: value for key, value in {**current, **changes}.items() if value is not None}
@@ -691,7 +693,7 @@ def update_entity(
         session=session,
         portfolio_id=portfolio.id,
         caller=caller,
-        action="update",
+        action=action,
         entity=kind.label,
         entity_id=_id_text(kind.identity(current)),
         before=before,

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 import sqlalchemy as sa
-from pydantic import AfterValidator, BaseModel, ConfigDict
+from pydantic import AfterValidator, BaseModel, ConfigDict, field_serializer
 from pydantic import Field as PydanticField
 from sqlmodel import JSON, Field, Relationship, SQLModel
 
@@ -984,6 +984,102 @@ class ComparePublic(Out):
     journeys: list[CompareRow]
 
 
+# ------------------------------------------------------------------ curves from evidence
+
+
+class ObservationsUpdate(doc.Observations):
+    """A touchpoint's observations: a row per period with the spend and the outcome of the
+    KPI `kpi`; `outcome_at_0` and `outcome_at_1` are the outcome values that mean quality 0
+    and 1 (without them the outcome is a quality). Replaces the rows there were."""
+
+
+class ObservationsPublic(doc.Observations):
+    model_config = ConfigDict(strict=False, frozen=False)
+    touchpoint: str
+    version: Version
+    """The touchpoint's version (its ETag): observations are part of the touchpoint."""
+
+
+FitFormChoice = Literal["auto", "saturating", "hill", "exponential", "logistic"]
+
+
+class FitRequest(Strict):
+    form: FitFormChoice = PydanticField(
+        default="auto",
+        description="The curve form to fit; `auto` fits every concave form and keeps the "
+        "smallest AICc.",
+    )
+
+
+class FitPoint(Out):
+    """An observation on the curve's scale: its outcome as a quality."""
+
+    period: str
+    spend: float
+    outcome: float
+    quality: float
+
+
+class FitUncertainty(Out):
+    parameters: list[str]
+    """The names of theta, the parameters of the covariance (rate and shape as logs)."""
+    covariance: list[list[float]]
+    standard_errors: dict[str, float]
+    """Of the curve's own parameters (delta method for a rate and a shape)."""
+
+
+class BandPublic(Out):
+    """Quality at a grid of spends: the fitted curve and the band of curves drawn from its
+    parameters' covariance (`level` of the draws inside, the curve always inside)."""
+
+    level: float
+    draws: int
+    spend: list[float]
+    curve: list[float]
+    low: list[float]
+    high: list[float]
+
+
+class FitPublic(Out):
+    touchpoint: str
+    form: Literal["saturating", "hill", "exponential", "logistic"]
+    curve: doc.Curve
+    """A curve of the document with its source (`fit`, date, n, uncertainty): what
+    `.../curve/accept` takes."""
+    r2: float
+    rmse: float
+    """Root mean square residual, in quality."""
+    n: int
+    aicc: float | None
+    """None when there are too few observations for the form's parameters."""
+    compared: dict[str, float | None]
+    """AICc of every form tried (`auto`), smaller is better."""
+    uncertainty: FitUncertainty
+    warnings: list[str]
+    kpi: str | None
+    outcome_at_0: float | None
+    outcome_at_1: float | None
+    points: list[FitPoint]
+    band: BandPublic
+
+    @field_serializer("curve")
+    def _curve(self, curve: doc.Curve) -> dict[str, Any]:
+        # the curve as the document writes it: only its form and source, no null forms
+        dumped: dict[str, Any] = curve.model_dump(mode="json", exclude_none=True)
+        return dumped
+
+
+class CallerPublic(Out):
+    """Who the API key belongs to and what it may do."""
+
+    name: str
+    role: Literal["admin", "planner", "owner", "viewer"]
+    owner: str | None
+    """The e-mail of a journey owner (role `owner`)."""
+    can_accept_curves: bool
+    """Planners and admins accept a fitted or imported curve as a touchpoint's curve."""
+
+
 # ------------------------------------------------------------------ audit, health
 
 
@@ -993,7 +1089,9 @@ class AuditPublic(Out):
     at: datetime
     actor: str
     role: str
-    action: Literal["create", "update", "delete", "import", "run", "approve", "job", "cancel"]
+    action: Literal[
+        "create", "update", "delete", "import", "run", "approve", "job", "cancel", "accept"
+    ]
     entity: str
     entity_id: str
     before: Any

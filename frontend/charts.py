@@ -9,7 +9,7 @@ from typing import Any
 
 import altair as alt
 
-from frontend.frames import CURRENT, OPTIMAL
+from frontend.frames import CURRENT, CURRENT_CURVE, FITTED, OBSERVED, OPTIMAL
 
 QUALITY_SCALE = alt.Scale(domain=[0, 1], scheme="redyellowgreen")
 ALLOCATION_COLORS = alt.Scale(domain=["Current", "Optimal"], range=["#9aa5b1", "#1f77b4"])
@@ -247,6 +247,73 @@ def response_curves(frame: Any, currency: str, *, columns: int = 3) -> alt.Facet
         .resolve_scale(x="independent")
     )
     return chart
+
+
+EVIDENCE_COLORS = alt.Scale(
+    domain=[OBSERVED, FITTED, CURRENT_CURVE, CURRENT, OPTIMAL],
+    range=["#333333", "#1f77b4", "#9aa5b1", "#6b7785", "#ff7f0e"],
+)
+
+
+def evidence_curve(frame: Any, currency: str, level: float) -> alt.LayerChart:
+    """Observations (dots) against the fitted curve and its band, the current curve dashed,
+    and today's and the optimal spend as vertical rules."""
+    x = alt.X("spend:Q").title(f"Spend ({currency})").axis(format="~s")
+    y = alt.Y("quality:Q").scale(domain=[0, 1]).title("Quality")
+    color = alt.Color("kind:N").scale(EVIDENCE_COLORS).title(None).legend(orient="bottom")
+    base = alt.Chart().encode(x=x)
+    band = (
+        base.mark_area(opacity=0.2, color="#1f77b4")
+        .encode(
+            y=alt.Y("low:Q").scale(domain=[0, 1]).title("Quality"),
+            y2=alt.Y2("high:Q"),
+            tooltip=[
+                _money("spend", "Spend", currency),
+                alt.Tooltip("low:Q").format(".3f").title(f"Low ({level:.0%} band)"),
+                alt.Tooltip("quality:Q").format(".3f").title("Fitted"),
+                alt.Tooltip("high:Q").format(".3f").title(f"High ({level:.0%} band)"),
+            ],
+        )
+        .transform_filter(alt.datum.kind == FITTED)
+    )
+    lines = (
+        base.mark_line()
+        .encode(
+            y=y,
+            color=color,
+            strokeDash=alt.StrokeDash("kind:N")
+            .scale(domain=[FITTED, CURRENT_CURVE], range=[[1, 0], [6, 4]])
+            .legend(None),
+        )
+        .transform_filter(alt.FieldOneOfPredicate(field="kind", oneOf=[FITTED, CURRENT_CURVE]))
+    )
+    dots = (
+        base.mark_circle(size=55, opacity=0.85)
+        .encode(
+            y=y,
+            color=color,
+            tooltip=[
+                alt.Tooltip("period:N").title("Period"),
+                _money("spend", "Spend", currency),
+                alt.Tooltip("outcome:Q").format(",.4~g").title("Outcome"),
+                alt.Tooltip("quality:Q").format(".3f").title("Quality"),
+            ],
+        )
+        .transform_filter(alt.datum.kind == OBSERVED)
+    )
+    rules = (
+        base.mark_rule(strokeWidth=2)
+        .encode(
+            color=color,
+            tooltip=[
+                alt.Tooltip("kind:N").title("Which"),
+                _money("spend", "Spend", currency),
+                alt.Tooltip("quality:Q").format(".3f").title("Quality on the fitted curve"),
+            ],
+        )
+        .transform_filter(alt.FieldOneOfPredicate(field="kind", oneOf=[CURRENT, OPTIMAL]))
+    )
+    return _layer(band, lines, dots, rules, data=frame).properties(height=340)
 
 
 # =========================================================================== runs

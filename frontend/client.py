@@ -223,6 +223,31 @@ class Api:
             percent=percent,
         )
 
+    def me(self) -> dict[str, Any]:
+        """The app's key: its name, role and whether it may accept curves."""
+        return self._get("/me", "reading the app's role")
+
+    def touchpoint(self, portfolio_id: str, touchpoint_id: str) -> Versioned:
+        path = f"/portfolios/{portfolio_id}/touchpoints/{touchpoint_id}"
+        return self._versioned(self._send("GET", path, f"reading touchpoint '{touchpoint_id}'"))
+
+    def observations(self, portfolio_id: str, touchpoint_id: str) -> Versioned:
+        """The touchpoint's observations (period, spend, outcome) and the touchpoint's ETag."""
+        path = f"/portfolios/{portfolio_id}/touchpoints/{touchpoint_id}/observations"
+        return self._versioned(
+            self._send("GET", path, f"reading the observations of '{touchpoint_id}'")
+        )
+
+    def fit(self, portfolio_id: str, touchpoint_id: str, form: str = "auto") -> dict[str, Any]:
+        """A curve fitted to the touchpoint's observations, with its quality and band."""
+        fitted: dict[str, Any] = self._send(
+            "POST",
+            f"/portfolios/{portfolio_id}/touchpoints/{touchpoint_id}/fit",
+            f"fitting a curve to the observations of '{touchpoint_id}'",
+            json={"form": form},
+        ).json()
+        return fitted
+
     def ask(self, portfolio_id: str, journey: str, quality: float) -> dict[str, Any]:
         """The price of bringing `journey` to `quality` (journeyfolio-ask/v1)."""
         return self._get(
@@ -265,6 +290,31 @@ class Api:
             f"/portfolios/{portfolio_id}/journeys/{journey_id}",
             f"saving journey '{journey_id}'",
             json=changes,
+            headers={"If-Match": etag},
+        )
+        return self._versioned(response)
+
+    def update_observations(
+        self, portfolio_id: str, touchpoint_id: str, observations: dict[str, Any], *, etag: str
+    ) -> Versioned:
+        response = self._send(
+            "PUT",
+            f"/portfolios/{portfolio_id}/touchpoints/{touchpoint_id}/observations",
+            f"saving the observations of '{touchpoint_id}'",
+            json=observations,
+            headers={"If-Match": etag},
+        )
+        return self._versioned(response)
+
+    def accept_curve(
+        self, portfolio_id: str, touchpoint_id: str, curve: dict[str, Any], *, etag: str
+    ) -> Versioned:
+        """Make `curve` the touchpoint's curve (planners; audited as `accept`)."""
+        response = self._send(
+            "POST",
+            f"/portfolios/{portfolio_id}/touchpoints/{touchpoint_id}/curve/accept",
+            f"accepting the curve of '{touchpoint_id}'",
+            json=curve,
             headers={"If-Match": etag},
         )
         return self._versioned(response)

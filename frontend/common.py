@@ -81,6 +81,18 @@ def ask(portfolio_id: str, version: int, journey: str, quality: float) -> dict[s
     return api().ask(portfolio_id, journey, quality)
 
 
+@st.cache_data(ttl=60, show_spinner=False)
+def me() -> dict[str, Any]:
+    """The app's key: its role, and whether it may accept curves."""
+    return api().me()
+
+
+@st.cache_data(show_spinner=False, max_entries=128)
+def fit(portfolio_id: str, version: int, touchpoint_id: str, form: str) -> dict[str, Any]:
+    """A curve fitted to the touchpoint's observations, as of the portfolio's version."""
+    return api().fit(portfolio_id, touchpoint_id, form)
+
+
 @st.cache_data(show_spinner=False, max_entries=128)
 def plan_run(portfolio_id: str, version: int) -> dict[str, Any]:
     """The optimum of the portfolio as planned, at this version. The Idempotency-Key makes

@@ -502,6 +502,75 @@ def response_curves(touchpoints: Sequence[Json], run: Json | None) -> Any:
     return pd.DataFrame(rows, columns=["touchpoint", "department", "kind", "spend", "quality"])
 
 
+# =========================================================================== curves from evidence
+
+OBSERVED, FITTED, CURRENT_CURVE = "Observed", "Fitted curve", "Current curve"
+"""The layers of the evidence chart (with CURRENT and OPTIMAL, the spends marked)."""
+SOURCE_WORDS = {
+    "manual": "typed in",
+    "fit": "fitted to observations",
+    "robyn": "imported from Meta Robyn",
+    "meridian": "imported from Google Meridian",
+    "pymc-marketing": "imported from PyMC-Marketing",
+}
+
+
+def with_observations(touchpoints: Sequence[Json]) -> list[Json]:
+    """The touchpoints that carry observed rows."""
+    return [t for t in touchpoints if (t.get("observations") or {}).get("rows")]
+
+
+def evidence(fit: Json, touchpoint: Json, optimal_spend: float | None) -> Any:
+    """The fit's band and curve, the observations as qualities, the touchpoint's current
+    curve on the same grid, and today's and the optimal spend (rows of `kind`)."""
+    band = fit["band"]
+    rows: list[Json] = [
+        {"kind": FITTED, "spend": s, "quality": q, "low": lo, "high": hi}
+        for s, q, lo, hi in zip(
+            band["spend"], band["curve"], band["low"], band["high"], strict=True
+        )
+    ]
+    rows += [
+        {"kind": CURRENT_CURVE, "spend": s, "quality": evaluate_curve(touchpoint["curve"], s)}
+        for s in band["spend"]
+    ]
+    rows += [
+        {
+            "kind": OBSERVED,
+            "spend": p["spend"],
+            "quality": p["quality"],
+            "outcome": p["outcome"],
+            "period": p["period"],
+        }
+        for p in fit["points"]
+    ]
+    marks = [(CURRENT, float(touchpoint["current_spend"]))]
+    if optimal_spend is not None:
+        marks.append((OPTIMAL, float(optimal_spend)))
+    for kind, spend in marks:
+        rows.append({"kind": kind, "spend": spend, "quality": evaluate_curve(fit["curve"], spend)})
+    columns = ["kind", "spend", "quality", "low", "high", "outcome", "period"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def curve_source(curve: Json) -> str:
+    """Where a curve comes from, in words: `fitted to observations (24 observations,
+    2026-12-01)`."""
+    source = curve.get("source")
+    form = next((k for k in curve if k != "source"), "curve")
+    if not source:
+        return f"a `{form}` curve with no source given (typed in)"
+    details = []
+    if source.get("n") is not None:
+        details.append(f"{source['n']} observations")
+    if source.get("date"):
+        details.append(source["date"])
+    if source.get("uncertainty"):
+        details.append("with its uncertainty")
+    words = SOURCE_WORDS.get(source["kind"], source["kind"])
+    return f"a `{form}` curve {words}" + (f" ({', '.join(details)})" if details else "")
+
+
 # =========================================================================== runs
 
 

@@ -177,6 +177,10 @@ def test_every_format_feature_is_used_somewhere(seeds: dict[str, PortfolioDocume
         "min_spend > 0": any(t.min_spend > 0 for t in touchpoints),
         "points curves": any(t.curve.points for t in touchpoints),
         "saturating curves": any(t.curve.saturating for t in touchpoints),
+        "observations": any(t.observations and t.observations.rows for t in touchpoints),
+        "observations on a KPI's scale": any(
+            t.observations and t.observations.outcome_at_0 is not None for t in touchpoints
+        ),
         "capped departments": any(dep.budget is not None for d in docs for dep in d.departments),
         "uncapped departments": any(dep.budget is None for d in docs for dep in d.departments),
         "pooled scenarios": any(s.pooled for s in scenarios),

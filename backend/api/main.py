@@ -5,6 +5,7 @@ from fastapi import APIRouter
 from backend.api.routes import (
     departments,
     dependencies,
+    evidence,
     health,
     jobs,
     journeys,
@@ -17,10 +18,12 @@ from backend.api.routes import (
 
 api_router = APIRouter()
 api_router.include_router(health.router)
+api_router.include_router(evidence.me)
 api_router.include_router(portfolios.router)
 api_router.include_router(departments.router)
 api_router.include_router(personas.router)
 api_router.include_router(touchpoints.router)
+api_router.include_router(evidence.router)
 api_router.include_router(dependencies.router)
 api_router.include_router(journeys.router)
 api_router.include_router(journeys.links)

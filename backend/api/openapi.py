@@ -33,9 +33,11 @@ def _codes(path: str, method: str, operation: dict[str, Any]) -> list[int]:
         codes += [400, 413]
     if method != "get":
         codes += [403, 409]
-    if method in ("patch", "delete"):
+    parameters = operation.get("parameters", [])
+    if_match = any(p.get("in") == "header" and p.get("name") == "If-Match" for p in parameters)
+    if method in ("patch", "delete") or if_match:
         codes += [412, 428]
-    if not any(p.get("in") == "path" for p in operation.get("parameters", [])):
+    if not any(p.get("in") == "path" for p in parameters):
         # Nothing named in the path (GET and POST /portfolios): nothing to miss.
         codes.remove(404)
     return sorted(codes)

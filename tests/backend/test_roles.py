@@ -170,6 +170,23 @@ ACTIONS += [
         "move dependency", "PATCH", f"{P}/dependencies/app-guide/website", {"requires": "hotline"}
     ),
     Action("delete dependency", "DELETE", f"{P}/dependencies/app-guide/website", success=204),
+    Action(
+        "replace a touchpoint's observations",
+        "PUT",
+        f"{P}/touchpoints/hotline/observations",
+        {"rows": [{"period": "2026-01", "spend": 1000, "outcome": 0.5}]},
+        extra={"If-Match": "*"},
+    ),
+    Action(
+        "accept a curve",
+        "POST",
+        f"{P}/touchpoints/hotline/curve/accept",
+        {
+            "saturating": {"base": 0.1, "max": 0.8, "half_spend": 50000},
+            "source": {"kind": "fit", "date": "2026-12-01", "n": 12},
+        },
+        extra={"If-Match": "*"},
+    ),
 ]
 
 
