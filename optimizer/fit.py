@@ -388,11 +388,6 @@ def fit_form(data: Observations, form: FitForm, *, s_shaped: bool = False) -> Fi
             f"{SATURATION_REACH:g} times the largest observed spend {x_max:,.0f}; observe "
             "higher spends, or type the curve in"
         )
-    if form == "hill" and parameters["shape"] > 1 + 1e-9:
-        raise FitError(
-            f"the best hill curve has shape {parameters['shape']:.3g} above 1, an S-shaped "
-            "curve; S-shaped curves are not solved yet (fit a concave form)"
-        )
     if reach > x_max:
         warnings.append(
             f"half of the rise comes at spend {reach:,.0f}, beyond the largest observed "

@@ -148,10 +148,13 @@ def test_unsupported_data_are_refused_with_their_reason() -> None:
     assert "largest observed spend 10,000" in message
 
 
-def test_s_shaped_hill_curves_are_refused_when_asked_for() -> None:
+def test_s_shaped_hill_curves_only_when_asked_for() -> None:
     spend = np.linspace(1_000, 60_000, 24)
     truth = 0.1 + 0.8 * spend**3 / (spend**3 + 20_000.0**3)
-    assert "S-shaped curves are not solved yet" in refused(spend, truth, "hill", s_shaped=True)
+    s_curve = fit(observations(spend, truth), "hill", s_shaped=True)
+    assert s_curve.parameters["shape"] == pytest.approx(3, rel=0.02)
+    assert s_curve.parameters["half_spend"] == pytest.approx(20_000, rel=0.02)
+    assert DocumentCurve.model_validate(s_curve.curve()).hill is not None  # the document takes it
     concave = fit(observations(spend, truth), "hill")  # without asking: shape <= 1
     assert concave.parameters["shape"] <= 1
 
