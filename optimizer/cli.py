@@ -418,7 +418,7 @@ def fit(
     ] = None,
     s_shaped: Annotated[
         bool,
-        typer.Option(help="Let a hill curve's shape exceed 1 (an S-shaped curve, solved as a MIP)."),
+        typer.Option(help="Let a hill curve's shape exceed 1 (an S-shaped curve: a MIP)."),
     ] = False,
     output: Annotated[
         FitFormat, typer.Option("--format", "-f", help="text for people, or json.")
