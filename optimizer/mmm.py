@@ -40,13 +40,11 @@ from typing import Any, Final, Literal
 
 import numpy as np
 import yaml
-from pydantic import ValidationError
 from slugify import slugify
 
 from optimizer.document import Curve as DocumentCurve
 from optimizer.document import (
     DocumentError,
-    Hill,
     Limits,
     PortfolioDocument,
     parse_text,
@@ -253,26 +251,6 @@ def read_mapping(path: Path, doc: PortfolioDocument) -> dict[str, MappingRow]:
     return out
 
 
-def s_shaped_supported() -> bool:
-    """Whether the document takes a hill curve with shape above 1 (issue 11 item 2)."""
-    try:
-        Hill(base=0.0, max=1.0, half_spend=1.0, shape=2.0)
-    except ValidationError:
-        return False
-    return True
-
-
-def refuse_s_shape(ctx: Context, where: str, channel: str, shape: float, name: str) -> bool:
-    """True (with a problem) when an S-shaped curve cannot be taken yet."""
-    if shape <= 1 or s_shaped_supported():
-        return False
-    ctx.problems.append(
-        f"{where}: channel '{channel}' has {name} {shape:g} above 1, an S-shaped curve; the "
-        "optimizer does not solve S-shaped curves yet, so it cannot be imported"
-    )
-    return True
-
-
 def source(kind: ModelKind, uncertainty: dict[str, Any] | None = None) -> dict[str, Any]:
     out: dict[str, Any] = {"kind": kind, "date": datetime.date.today().isoformat()}
     if uncertainty is not None:
@@ -348,8 +326,6 @@ def import_robyn(path: Path, ctx: Context, *, version: str, solution: str | None
             if theta is None:
                 continue
         if touchpoint is None or alpha is None or gamma is None:
-            continue
-        if refuse_s_shape(ctx, where, channel, alpha, "alpha"):
             continue
         row = ctx.row(channel)
         if row is not None and row.spend_max is not None:
@@ -459,13 +435,6 @@ def import_meridian(path: Path, ctx: Context, *, max_points: int) -> list[Import
                 f"{where}: channel '{channel}': the incremental outcome never rises above 0"
             )
             continue
-        spends = np.array([r[1] for r in rows])
-        slopes = np.diff([r[2] for r in rows]) / np.diff(spends)
-        rising = np.flatnonzero(slopes[1:] > slopes[:-1] * (1 + 1e-9) + 1e-15)
-        if rising.size:
-            line = rows[int(rising[0]) + 2][0]
-            if refuse_s_shape(ctx, f"{path}: line {line}, column mean", channel, 2.0, "rising"):
-                continue
         base, top = ctx.quality_range(touchpoint)
         scale = ctx.spend_scale(channel)
 
@@ -550,8 +519,6 @@ def import_pymc(path: Path, ctx: Context) -> list[Imported]:
             form = {"saturating": {"base": base, "max": top, "half_spend": params["lam"][1] * c}}
         else:
             line, slope = params["slope"]
-            if refuse_s_shape(ctx, f"{path}: line {line}, column mean", channel, slope, "slope"):
-                continue
             half = params["kappa"][1] * c
             form = {"hill": {"base": base, "max": top, "half_spend": half, "shape": slope}}
         note = f"{kind} saturation, channel_scale {channel_scale:g}"

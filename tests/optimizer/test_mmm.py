@@ -14,8 +14,8 @@ import yaml
 
 from optimizer.curves import CurveTable
 from optimizer.document import Curve as DocumentCurve
-from optimizer.document import load_document
-from optimizer.mmm import ImportProblems, import_curves, s_shaped_supported
+from optimizer.document import load_document, validate_document
+from optimizer.mmm import ImportProblems, import_curves
 from optimizer.problem import problem_curve
 
 from .builders import journey, portfolio, saturating, touchpoint
@@ -134,19 +134,18 @@ def test_robyn_needs_a_model_chosen_and_a_spend_range(tmp_path: Path) -> None:
     )
 
 
-@pytest.mark.skipif(s_shaped_supported(), reason="S-shaped curves are solved")
-def test_s_shaped_robyn_channel_is_refused_by_name(tmp_path: Path) -> None:
+def test_s_shaped_robyn_channel_becomes_an_s_shaped_hill(tmp_path: Path) -> None:
+    """Robyn's alpha above 1 is an S-shaped curve: imported as it is (the optimizer solves
+    S-shaped curves as a MIP) and accepted by the document."""
     doc = document(tmp_path)
     hyper = write_csv(tmp_path / "h.csv", [ROBYN[0][:3], ["x", 2.2, 0.5]])
     mapping = write_csv(
         tmp_path / "m.csv", [["channel", "touchpoint", "spend_max"], ["tv", "tv", 1000]]
     )
-    with pytest.raises(ImportProblems) as error:
-        import_curves("robyn", hyper, doc, mapping=mapping)
-    assert str(error.value) == (
-        f"{hyper}: line 2, column tv_alphas: channel 'tv' has alpha 2.2 above 1, an S-shaped "
-        "curve; the optimizer does not solve S-shaped curves yet, so it cannot be imported"
-    )
+    result = import_curves("robyn", hyper, doc, mapping=mapping)
+    curve = result.data["touchpoints"][0]["curve"]
+    assert curve["hill"]["shape"] == pytest.approx(2.2)
+    assert validate_document(result.data).touchpoints[0].curve.hill is not None
 
 
 # --------------------------------------------------------------------------- Meridian
