@@ -944,7 +944,7 @@ class AuditPublic(Out):
     at: datetime
     actor: str
     role: str
-    action: Literal["create", "update", "delete", "import", "run", "approve"]
+    action: Literal["create", "update", "delete", "import", "replace", "run", "approve"]
     entity: str
     entity_id: str
     before: Any

@@ -11,6 +11,7 @@ from backend.api.routes import (
     portfolios,
     runs,
     scenarios,
+    tables,
     touchpoints,
 )
 
@@ -25,3 +26,4 @@ api_router.include_router(journeys.router)
 api_router.include_router(journeys.links)
 api_router.include_router(scenarios.router)
 api_router.include_router(runs.router)
+api_router.include_router(tables.router)
