@@ -127,7 +127,15 @@ class TableSpec:
     help: str
 
     def column(self, name: str) -> Column:
-        return next(c for c in self.columns if c.name == name)
+        return self._by_name[name]
+
+    @property
+    def _by_name(self) -> dict[str, Column]:
+        found: dict[str, Column] | None = self.__dict__.get("_columns")
+        if found is None:
+            found = {c.name: c for c in self.columns}
+            object.__setattr__(self, "_columns", found)
+        return found
 
 
 TABLES: Final[tuple[TableSpec, ...]] = (
@@ -681,13 +689,17 @@ def _shown(value: object) -> str:
     return repr(text if len(text) <= 40 else text[:37] + "...")
 
 
+Where = tuple[str, int | None, str | None]
+
+
 class _Reader:
     """Cell values -> document data, with a location for every key path."""
 
     def __init__(self) -> None:
         self.problems: list[CellProblem] = []
         self.bad_cells: set[tuple[str, int | None, str | None]] = set()
-        self.where: dict[str, Location] = {}
+        self.where: dict[str, Where] = {}
+        """Key path -> (sheet, row, column) it came from (a tuple: made for every cell)."""
         self.letters: dict[str, dict[str, str]] = {}
         self.values: dict[tuple[str, int | None, str | None], Any] = {}
         self.references: list[tuple[Location, str, str]] = []
@@ -711,6 +723,9 @@ class _Reader:
     def loc(self, sheet: str, row: int | None = None, column: str | None = None) -> Location:
         letter = self.letters.get(sheet, {}).get(column or "") if column else None
         return Location(sheet, row, column, letter)
+
+    def at(self, sheet: str, row: int | None = None, column: str | None = None) -> Where:
+        return (sheet, row, column)
 
     def problem(self, location: Location, message: str) -> None:
         self.problems.append(CellProblem(location, message))
@@ -925,12 +940,14 @@ def _build(reader: _Reader, rows: dict[str, list[tuple[int, dict[str, Any]]]]) -
         """The row's plain cells into a dict; every column's path located."""
         spec = SPECS[spec_name]
         out: dict[str, Any] = {}
-        where[path] = reader.loc(spec_name, number)
+        where[path] = (spec_name, number, None)
         for column in spec.columns:
-            where[f"{path}.{column.name}"] = reader.loc(spec_name, number, column.name)
-            value = reader.cell(spec, number, values, column.name)
-            if value is not None:
-                out[column.name] = value
+            name = column.name
+            where[f"{path}.{name}"] = (spec_name, number, name)
+            if name in values:  # only cells that hold something (see _rows)
+                value = reader.cell(spec, number, values, name)
+                if value is not None:
+                    out[name] = value
         return out
 
     data: dict[str, Any] = {}
@@ -946,13 +963,13 @@ def _build(reader: _Reader, rows: dict[str, list[tuple[int, dict[str, Any]]]]) -
         for key in list(where):
             if key.startswith("."):
                 where[key[1:]] = where.pop(key)
-        where[""] = reader.loc("portfolio", number)
+        where[""] = reader.at("portfolio", number)
     elif "portfolio" not in {p.location.sheet for p in reader.problems}:
         reader.problem(reader.loc("portfolio"), "the portfolio table has no row")
 
     for key in ("departments", "personas"):
         data[key] = [read(key, n, v, f"{key}[{i}]") for i, (n, v) in enumerate(rows[key])]
-        where[key] = reader.loc(key)
+        where[key] = reader.at(key)
 
     def parents(
         kind: str, items: list[dict[str, Any]], rows_: list[tuple[int, dict[str, Any]]]
@@ -971,8 +988,8 @@ def _build(reader: _Reader, rows: dict[str, list[tuple[int, dict[str, Any]]]]) -
         item: dict[str, Any] = {k: cells[k] for k in plain if k in cells}
         form_loc = reader.loc("touchpoints", number, "curve_form")
         form = str(cells.get("curve_form", "")).strip().lower()
-        where[f"{path}.curve"] = (
-            reader.loc("touchpoints", number, "points") if form == "points" else form_loc
+        where[f"{path}.curve"] = reader.at(
+            "touchpoints", number, "points" if form == "points" else "curve_form"
         )
         reader.refer("touchpoints", number, "department", "departments", cells.get("department"))
         curve: dict[str, Any] = {}
@@ -991,9 +1008,9 @@ def _build(reader: _Reader, rows: dict[str, list[tuple[int, dict[str, Any]]]]) -
             elif "points" in cells:
                 curve["points"] = cells["points"]
             for k in wanted:
-                where[f"{path}.curve.{form}.{k}"] = reader.loc("touchpoints", number, k)
-            where[f"{path}.curve.points"] = reader.loc("touchpoints", number, "points")
-            where[f"{path}.curve.{form}"] = reader.loc(
+                where[f"{path}.curve.{form}.{k}"] = reader.at("touchpoints", number, k)
+            where[f"{path}.curve.points"] = reader.at("touchpoints", number, "points")
+            where[f"{path}.curve.{form}"] = reader.at(
                 "touchpoints", number, "points" if form == "points" else "base"
             )
             if form == "points" and "points" not in cells:
@@ -1019,9 +1036,9 @@ def _build(reader: _Reader, rows: dict[str, list[tuple[int, dict[str, Any]]]]) -
             if column in cells
         }
         for key in ("kind", "date", "n"):
-            where[f"{path}.curve.source.{key}"] = reader.loc("touchpoints", number, f"source_{key}")
-        where[f"{path}.curve.source"] = reader.loc("touchpoints", number, "source_kind")
-        where[f"{path}.curve.source.uncertainty"] = reader.loc(
+            where[f"{path}.curve.source.{key}"] = reader.at("touchpoints", number, f"source_{key}")
+        where[f"{path}.curve.source"] = reader.at("touchpoints", number, "source_kind")
+        where[f"{path}.curve.source.uncertainty"] = reader.at(
             "touchpoints", number, "source_uncertainty"
         )
         if source:
@@ -1037,17 +1054,17 @@ def _build(reader: _Reader, rows: dict[str, list[tuple[int, dict[str, Any]]]]) -
             )
             if column in cells
         }
-        where[f"{path}.observations"] = reader.loc("touchpoints", number, "outcome_at_0")
-        where[f"{path}.observations.kpi"] = reader.loc("touchpoints", number, "observations_kpi")
+        where[f"{path}.observations"] = reader.at("touchpoints", number, "outcome_at_0")
+        where[f"{path}.observations.kpi"] = reader.at("touchpoints", number, "observations_kpi")
         for key in ("outcome_at_0", "outcome_at_1"):
-            where[f"{path}.observations.{key}"] = reader.loc("touchpoints", number, key)
+            where[f"{path}.observations.{key}"] = reader.at("touchpoints", number, key)
         if obs:
             item["observations"] = obs
         if "description" in cells:
             item["description"] = cells["description"]
         touchpoints.append(item)
     data["touchpoints"] = touchpoints
-    where["touchpoints"] = reader.loc("touchpoints")
+    where["touchpoints"] = reader.at("touchpoints")
     tp_index = parents("touchpoints", touchpoints, rows["touchpoints"])
 
     def children(
@@ -1097,18 +1114,18 @@ def _build(reader: _Reader, rows: dict[str, list[tuple[int, dict[str, Any]]]]) -
         for column in ("touchpoint", "requires"):
             reader.refer("dependencies", number, column, "touchpoints", cells.get(column))
         data["dependencies"].append(cells)
-    where["dependencies"] = reader.loc("dependencies")
+    where["dependencies"] = reader.at("dependencies")
 
     journeys: list[dict[str, Any]] = []
     for i, (number, values) in enumerate(rows["journeys"]):
         path = f"journeys[{i}]"
         item = read("journeys", number, values, path)
         reader.refer("journeys", number, "persona", "personas", item.get("persona"))
-        where[f"{path}.touchpoints"] = reader.loc("journeys", number, "id")
+        where[f"{path}.touchpoints"] = reader.at("journeys", number, "id")
         item["touchpoints"] = []
         journeys.append(item)
     data["journeys"] = journeys
-    where["journeys"] = reader.loc("links")
+    where["journeys"] = reader.at("links")
     j_index = parents("journeys", journeys, rows["journeys"])
     for parent, number, values in children("links", "journeys", j_index, "journey"):
         links = journeys[parent]["touchpoints"]
@@ -1151,7 +1168,7 @@ def _build(reader: _Reader, rows: dict[str, list[tuple[int, dict[str, Any]]]]) -
     for i, (number, values) in enumerate(rows["scenarios"]):
         scenarios.append(read("scenarios", number, values, f"scenarios[{i}]"))
     data["scenarios"] = scenarios
-    where["scenarios"] = reader.loc("scenarios")
+    where["scenarios"] = reader.at("scenarios")
     s_index = parents("scenarios", scenarios, rows["scenarios"])
     spec = SPECS["scenario_settings"]
     seen: dict[tuple[int, str, str], int] = {}
@@ -1159,7 +1176,6 @@ def _build(reader: _Reader, rows: dict[str, list[tuple[int, dict[str, Any]]]]) -
         setting = reader.cell(spec, number, values, "setting")
         key = reader.cell(spec, number, values, "key")
         value = values.get("value")
-        loc = reader.loc("scenario_settings", number)
         if setting is None or key is None:
             for column, got in (("setting", setting), ("key", key)):
                 if got is None and column not in values:
@@ -1183,10 +1199,10 @@ def _build(reader: _Reader, rows: dict[str, list[tuple[int, dict[str, Any]]]]) -
         seen[(parent, setting, key)] = number
         scenario = scenarios[parent]
         base = f"scenarios[{parent}].{setting}"
-        where.setdefault(base, loc)
+        where.setdefault(base, reader.at("scenario_settings", number))
         if setting in SCENARIO_LISTS:
             entries = scenario.setdefault(setting, [])
-            where[f"{base}[{len(entries)}]"] = reader.loc("scenario_settings", number, "key")
+            where[f"{base}[{len(entries)}]"] = reader.at("scenario_settings", number, "key")
             if value is not None and not (isinstance(value, str) and not value.strip()):
                 reader.problem(
                     reader.loc("scenario_settings", number, "value"),
@@ -1194,7 +1210,7 @@ def _build(reader: _Reader, rows: dict[str, list[tuple[int, dict[str, Any]]]]) -
                 )
             entries.append(key)
         else:
-            where[f"{base}.{key}"] = reader.loc("scenario_settings", number, "value")
+            where[f"{base}.{key}"] = reader.at("scenario_settings", number, "value")
             number_ = reader.cell(spec, number, values, "value")
             scenario.setdefault(setting, {})[key] = number_
     reader.check_references(data)
@@ -1219,10 +1235,11 @@ def _locate(reader: _Reader, path: str) -> Location | None:
     candidate = path
     while True:
         if candidate in reader.where:
-            return reader.where[candidate]
+            return reader.loc(*reader.where[candidate])
         cut = max(candidate.rfind("."), candidate.rfind("["))
         if cut <= 0:
-            return reader.where.get(candidate)
+            found = reader.where.get(candidate)
+            return reader.loc(*found) if found else None
         candidate = candidate[:cut]
 
 
@@ -1280,7 +1297,7 @@ def tables_document(
     data, reader = tables_to_data(tables)
     if expected_id is not None and "id" in data and data["id"] != expected_id:
         reader.problem(
-            reader.where["id"],
+            reader.loc(*reader.where["id"]),
             f"the workbook is portfolio {_shown(data['id'])}, but it would replace "
             f"'{expected_id}' (the id cannot change)",
         )
