@@ -46,6 +46,7 @@ from optimizer.document import (
     DocumentError,
     Limits,
     PortfolioDocument,
+    Problem,
     validate_document,
 )
 
@@ -242,13 +243,7 @@ def import_portfolio(*, session: Session, document: PortfolioDocument, caller: C
     )
     session.add(portfolio)
     session.flush()
-    assert portfolio.pk is not None
-    pk = portfolio.pk
-    for kind in KINDS.values():
-        for position, entity in enumerate(getattr(document, kind.key)):
-            row = kind.new_row(pk, position, _dump(entity))
-            session.add(row)
-    session.flush()
+    _add_entities(session=session, portfolio=portfolio, document=document)
     data = document.model_dump(mode="json", exclude_none=True)
     record(
         session=session,
@@ -259,6 +254,54 @@ def import_portfolio(*, session: Session, document: PortfolioDocument, caller: C
         entity_id=portfolio.id,
         after=_summary(data),
     )
+    return portfolio
+
+
+def _add_entities(*, session: Session, portfolio: Portfolio, document: PortfolioDocument) -> None:
+    assert portfolio.pk is not None
+    pk = portfolio.pk
+    for kind in KINDS.values():
+        for position, entity in enumerate(getattr(document, kind.key)):
+            row = kind.new_row(pk, position, _dump(entity))
+            session.add(row)
+    session.flush()
+
+
+def replace_portfolio(
+    *, session: Session, portfolio: Portfolio, document: PortfolioDocument, caller: Caller
+) -> Portfolio:
+    """Replace everything in a portfolio by a validated document with the same id (spreadsheet
+    tables, issue 15): its own fields and every entity, in one transaction (the caller
+    commits); runs and the plan of record stay (a run keeps its input). Every entity is a new
+    row, so an ETag of the old one no longer matches."""
+    if document.id != portfolio.id:
+        raise Invalid(
+            f"the document is portfolio '{document.id}', not '{portfolio.id}'",
+            problems=[Problem("id", f"expected '{portfolio.id}'")],
+        )
+    before = _summary(load_document_data(session=session, portfolio=portfolio))
+    for table in (Scenario, Journey, Dependency, Touchpoint, Persona, Department):
+        # child rows (links, KPIs, pain points...) go with them: ON DELETE CASCADE
+        session.exec(sa.delete(table).where(col(table.portfolio_pk) == portfolio.pk))
+    session.expire_all()
+    portfolio.name = document.name
+    portfolio.currency = document.currency
+    portfolio.period = document.period
+    portfolio.description = document.description
+    portfolio.budget = document.budget
+    touch(portfolio)
+    _add_entities(session=session, portfolio=portfolio, document=document)
+    record(
+        session=session,
+        portfolio_id=portfolio.id,
+        caller=caller,
+        action="replace",
+        entity="portfolio",
+        entity_id=portfolio.id,
+        before=before,
+        after=_summary(document.model_dump(mode="json", exclude_none=True)),
+    )
+    session.flush()
     return portfolio
 
 

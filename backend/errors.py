@@ -57,6 +57,10 @@ class PayloadTooLarge(DomainError):
     status = 413
 
 
+class UnsupportedMediaType(DomainError):
+    status = 415
+
+
 class Invalid(DomainError):
     """The request is well-formed but breaks a rule (of the document, or of the API)."""
 

@@ -1090,7 +1090,16 @@ class AuditPublic(Out):
     actor: str
     role: str
     action: Literal[
-        "create", "update", "delete", "import", "run", "approve", "job", "cancel", "accept"
+        "create",
+        "update",
+        "delete",
+        "import",
+        "replace",
+        "run",
+        "approve",
+        "job",
+        "cancel",
+        "accept",
     ]
     entity: str
     entity_id: str

@@ -18,6 +18,12 @@ DEFAULT_API_URL = "http://127.0.0.1:8000/api/v1"
 PAGE = 500
 """Items asked for per request when reading a whole list (the API's default page cap)."""
 
+TABLE_MEDIA = {
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "zip": "application/zip",
+}
+"""Spreadsheet tables: an XLSX workbook or a ZIP of CSV files."""
+
 KINDS = ("departments", "personas", "touchpoints", "journeys", "scenarios", "dependencies")
 
 
@@ -349,3 +355,49 @@ class Api:
             ok=(204,),
             headers={"If-Match": etag},
         )
+
+    # ------------------------------------------------------------------ spreadsheet tables
+
+    def document(self, portfolio_id: str) -> dict[str, Any]:
+        """The portfolio document (shared/portfolio-format.md)."""
+        return self._get(f"/portfolios/{portfolio_id}/document", "exporting the portfolio")
+
+    def tables(self, portfolio_id: str, kind: str) -> bytes:
+        """The portfolio's tables: `xlsx` (a workbook) or `zip` (CSV files)."""
+        if kind not in TABLE_MEDIA:
+            raise ValueError(f"unknown kind {kind!r}")
+        path = f"/portfolios/{portfolio_id}/tables.{kind}"
+        return self._send("GET", path, "exporting the tables").content
+
+    def template(self, kind: str = "xlsx") -> bytes:
+        """The empty workbook (or CSV files) to fill in."""
+        if kind not in TABLE_MEDIA:
+            raise ValueError(f"unknown kind {kind!r}")
+        return self._send("GET", f"/tables/template.{kind}", "reading the template").content
+
+    def preview_tables(self, portfolio_id: str, content: bytes, kind: str) -> Versioned:
+        """What replacing the portfolio by these tables would change (nothing is written);
+        the ETag to apply them with."""
+        response = self._send(
+            "PUT",
+            f"/portfolios/{portfolio_id}/tables",
+            "checking the tables",
+            params={"dry_run": "true"},
+            content=content,
+            headers={"Content-Type": TABLE_MEDIA[kind]},
+        )
+        return self._versioned(response)
+
+    def replace_tables(
+        self, portfolio_id: str, content: bytes, kind: str, *, etag: str
+    ) -> dict[str, Any]:
+        """Replace the portfolio by these tables, all or nothing."""
+        response = self._send(
+            "PUT",
+            f"/portfolios/{portfolio_id}/tables",
+            "importing the tables",
+            content=content,
+            headers={"Content-Type": TABLE_MEDIA[kind], "If-Match": etag},
+        )
+        body: dict[str, Any] = response.json()
+        return body

@@ -967,3 +967,31 @@ def bridge_caption(bridge: Json) -> str:
                     f"value, {ratio:.2f} {cur} per extra {cur}."
                 )
     return " ".join(parts)
+
+
+# =========================================================================== spreadsheet tables
+
+
+def _cell_text(value: Any) -> str:
+    if value is None:
+        return "(empty)"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def table_changes(preview: Json) -> pd.DataFrame:
+    """A dry run of spreadsheet tables (PUT .../tables?dry_run=true) as one row per added,
+    changed or removed row: table, change, row (its key), what changes (old -> new)."""
+    rows = []
+    for table in preview.get("tables", []):
+        name = table["table"]
+        rows += [(name, "added", key, "") for key in table["added"]]
+        for change in table["changed"]:
+            fields = "; ".join(
+                f"{f['column']}: {_cell_text(f['old'])} → {_cell_text(f['new'])}"
+                for f in change["fields"]
+            )
+            rows.append((name, "changed", change["key"], fields))
+        rows += [(name, "removed", key, "") for key in table["removed"]]
+    return pd.DataFrame(rows, columns=["table", "change", "row", "what changes"])

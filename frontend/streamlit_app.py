@@ -10,6 +10,7 @@ page = st.navigation(
         st.Page("app_pages/touchpoints.py", title="Touchpoints", icon=":material/hub:"),
         st.Page("app_pages/scenarios.py", title="Scenario planner", icon=":material/tune:"),
         st.Page("app_pages/compare.py", title="Compare scenarios", icon=":material/compare:"),
+        st.Page("app_pages/tables.py", title="Spreadsheet tables", icon=":material/table:"),
     ]
 )
 page.run()

@@ -514,6 +514,104 @@ def import_curves(
     typer.echo(f"{target}: {len(result.imported)} curves from {source.value}")
 
 
+TablesPath = Annotated[
+    Path,
+    typer.Argument(
+        help="Spreadsheet tables: an .xlsx workbook or a .zip of CSV files.", show_default=False
+    ),
+]
+
+
+def _tables_kind(path: Path) -> str:
+    suffix = path.suffix.lower()
+    if suffix not in (".xlsx", ".zip"):
+        raise fail([f"{path}: give a file ending in .xlsx (a workbook) or .zip (CSV files)"])
+    return suffix[1:]
+
+
+@app.command("export-tables")
+def export_tables(file: FileArg, out: TablesPath) -> None:
+    """Write a portfolio document's tables to an XLSX workbook (one sheet per table) or a ZIP
+    of CSV files (one file per table)."""
+    from optimizer.document import DocumentError, load_document
+    from optimizer.workbook import write_tables
+
+    kind = _tables_kind(out)
+    try:
+        doc = load_document(file)
+    except DocumentError as error:
+        raise fail([str(p) for p in error.problems]) from None
+    out.write_bytes(write_tables(doc, "xlsx" if kind == "xlsx" else "zip"))
+    typer.echo(
+        f"{out}: {len(doc.touchpoints)} touchpoints, {len(doc.journeys)} journeys, "
+        f"{sum(len(j.touchpoints) for j in doc.journeys)} links"
+    )
+
+
+@app.command("import-tables")
+def import_tables(
+    source: TablesPath,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="Write the document here (.yaml, .yml or .json)."),
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Only show what would change against --against.")
+    ] = False,
+    against: Annotated[
+        Path | None,
+        typer.Option(help="The portfolio document the tables would replace (for --dry-run)."),
+    ] = None,
+) -> None:
+    """Read spreadsheet tables as a portfolio document: every bad cell is named (sheet, row,
+    column) and nothing is written unless the whole workbook is valid."""
+    from optimizer.document import DocumentError, document_to_data, dump_yaml, load_document
+    from optimizer.workbook import WorkbookError, diff_documents, diff_text, read_document
+
+    _tables_kind(source)
+    if dry_run and against is None:
+        raise fail(["--dry-run needs --against DOC: the document the tables would replace"])
+    try:
+        content = source.read_bytes()
+    except OSError as error:
+        raise fail([f"cannot read {source}: {error}"]) from None
+    try:
+        doc = read_document(content)
+    except WorkbookError as error:
+        raise fail([str(p) for p in error.problems]) from None
+    if against is not None:
+        try:
+            stored = load_document(against)
+        except DocumentError as error:
+            raise fail([str(p) for p in error.problems]) from None
+        typer.echo(diff_text(diff_documents(stored, doc)), nl=False)
+        if dry_run:
+            return
+    if output is None:
+        if against is None:
+            typer.echo(dump_yaml(doc), nl=False)
+        return
+    import json
+
+    if output.suffix.lower() == ".json":
+        output.write_text(json.dumps(document_to_data(doc), ensure_ascii=False), encoding="utf-8")
+    else:
+        output.write_text(dump_yaml(doc), encoding="utf-8")
+    typer.echo(f"{output}: {len(doc.touchpoints)} touchpoints, {len(doc.journeys)} journeys")
+
+
+@app.command()
+def template(out: TablesPath) -> None:
+    """Write an empty workbook (or ZIP of CSV files) to fill in: every table with its
+    header, a README sheet on the columns, and a portfolio row to change."""
+    from optimizer.workbook import template_tables, to_csv_zip, to_xlsx
+
+    tables = template_tables()
+    kind = _tables_kind(out)
+    out.write_bytes(to_xlsx(tables) if kind == "xlsx" else to_csv_zip(tables))
+    typer.echo(f"{out}: template")
+
+
 def main() -> None:
     try:
         app()

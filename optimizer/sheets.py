@@ -19,13 +19,17 @@ injection); the XLSX writer also stores it as text, never as a formula.
 import csv
 import io
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Literal
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Literal
 
 from optimizer.objective import OBJECTIVES
 from optimizer.result import RunResult
+
+if TYPE_CHECKING:
+    from openpyxl.worksheet.worksheet import Worksheet
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -434,3 +438,81 @@ def allocation_csv(result: RunResult) -> str:
     """The run as one CSV: its allocation with a totals row, or, infeasible, its conflicts
     (`journeyfolio optimize --format csv` and `GET /runs/{id}/allocation.csv`)."""
     return sheet_csv(run_sheets(result)[0])
+
+
+# ------------------------------------------------------------------ XLSX
+
+FORMATS: dict[Kind, str] = {
+    "money": "#,##0.00",
+    "quality": "0.000",
+    "ratio": "0.0000",
+    "count": "0",
+    "moment": "yyyy-mm-dd hh:mm:ss",
+}
+MAX_WIDTH = 60
+
+
+def _shown(value: object, kind: Kind) -> str:
+    """About what a spreadsheet shows in the cell (for the column's width)."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and kind == "money":
+        return f"{value:,.2f}"
+    if isinstance(value, float) and kind in ("quality", "ratio"):
+        return f"{value:,.4f}"
+    if isinstance(value, datetime):
+        return "yyyy-mm-dd hh:mm:ss"
+    return str(value)
+
+
+_NOT_IN_XLSX = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+"""What XML 1.0 (and so openpyxl) cannot hold: control characters but tab and line breaks,
+lone surrogates, the two non-characters."""
+
+
+def xlsx_text(text: str) -> str:
+    """`text` with every character XLSX cannot hold replaced by U+FFFD."""
+    return _NOT_IN_XLSX.sub("\ufffd", text)
+
+
+def _cell_value(value: object) -> object:
+    if isinstance(value, datetime):
+        # Excel has no time zones: the moment in UTC, to the second (the unit says UTC).
+        return value.astimezone(UTC).replace(tzinfo=None, microsecond=0)
+    if isinstance(value, str):
+        return safe_cell(xlsx_text(value))
+    return safe_cell(value)
+
+
+def write_sheet(sheet: "Worksheet", table: Sheet) -> None:
+    """`table` on `sheet`: number formats, a bold frozen header with a filter, a bold totals
+    row, widths that fit; text never a formula (safe_cell) and XLSX-safe (xlsx_text)."""
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    sheet.title = table.title
+    sheet.append(table.headers)
+    rows = [*table.rows, *([table.totals] if table.totals is not None else [])]
+    widths = [len(header) for header in table.headers]
+    for r, row in enumerate(rows):
+        sheet.append([_cell_value(value) for value in row])
+        # by row number: `sheet[sheet.max_row]` scans every cell, quadratic in the rows
+        for c, value in enumerate(row):
+            cell = sheet.cell(row=r + 2, column=c + 1)
+            kind = table.kind(r, c)
+            if isinstance(cell.value, str):
+                cell.data_type = "s"  # text, even when it starts with "=": never a formula
+            elif kind in FORMATS:
+                cell.number_format = FORMATS[kind]
+            widths[c] = max(widths[c], len(_shown(value, kind)))
+    bold = Font(bold=True)
+    for cell in sheet[1]:
+        cell.font = bold
+    if table.totals is not None:
+        for c in range(len(table.headers)):
+            sheet.cell(row=len(rows) + 1, column=c + 1).font = bold
+    sheet.freeze_panes = "A2"
+    last_data_row = 1 + len(table.rows)
+    sheet.auto_filter.ref = f"A1:{get_column_letter(len(table.headers))}{last_data_row}"
+    for c, width in enumerate(widths, start=1):
+        sheet.column_dimensions[get_column_letter(c)].width = min(width + 2, MAX_WIDTH)

@@ -13,6 +13,7 @@ from backend.api.routes import (
     portfolios,
     runs,
     scenarios,
+    tables,
     touchpoints,
 )
 
@@ -30,3 +31,4 @@ api_router.include_router(journeys.links)
 api_router.include_router(scenarios.router)
 api_router.include_router(runs.router)
 api_router.include_router(jobs.router)
+api_router.include_router(tables.router)

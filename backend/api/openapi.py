@@ -15,6 +15,7 @@ _DESCRIPTIONS = {
     409: "Conflicts with what exists (id taken, approved plan, concurrent create).",
     412: "If-Match names another version than the current one: GET it again.",
     413: "The request body is too large.",
+    415: "The body is of a media type this operation does not read.",
     422: "Invalid input, or a change that breaks a rule of the portfolio (each problem with "
     "its path).",
     428: "If-Match is required to change or delete this.",
@@ -31,6 +32,8 @@ def _codes(path: str, method: str, operation: dict[str, Any]) -> list[int]:
     has_body = "requestBody" in operation
     if has_body:
         codes += [400, 413]
+        if "application/zip" in operation["requestBody"].get("content", {}):
+            codes.append(415)  # spreadsheet uploads (tables.py)
     if method != "get":
         codes += [403, 409]
     parameters = operation.get("parameters", [])

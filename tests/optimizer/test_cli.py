@@ -238,3 +238,71 @@ def test_bridge_to_an_infeasible_scenario_exits_3_with_the_json(doc_file: Path) 
     assert data["status"] == "infeasible"
     assert data["total"] is None
     assert data["steps"][0]["status"] == "infeasible"
+
+
+# ------------------------------------------------------------------ spreadsheet tables
+
+
+def test_tables_export_import_and_template(doc_file: Path, tmp_path: Path) -> None:
+    for suffix in ("xlsx", "zip"):
+        out = tmp_path / f"tables.{suffix}"
+        exported = cli("export-tables", str(doc_file), str(out))
+        assert exported.returncode == 0, exported.stderr
+        assert exported.stdout == f"{out}: 1 touchpoints, 1 journeys, 1 links\n"
+        back = tmp_path / f"back-{suffix}.yaml"
+        imported = cli("import-tables", str(out), "--output", str(back))
+        assert imported.returncode == 0, imported.stderr
+        assert yaml.safe_load(back.read_text()) == yaml.safe_load(cli_document_yaml(doc_file))
+    template = tmp_path / "template.xlsx"
+    assert cli("template", str(template)).returncode == 0
+    empty = cli("import-tables", str(template))
+    assert empty.returncode == 0, empty.stderr
+    assert yaml.safe_load(empty.stdout)["id"] == "my-portfolio"
+
+
+def cli_document_yaml(doc_file: Path) -> str:
+    from optimizer.document import dump_yaml, load_document
+
+    return dump_yaml(load_document(doc_file))
+
+
+def test_import_tables_names_bad_cells_with_exit_status_2(tmp_path: Path) -> None:
+    from optimizer import workbook
+    from optimizer.document import validate_document
+
+    tables = workbook.document_tables(validate_document(DOC))
+    tables["touchpoints"][0]["max_spend"] = "ten"
+    tables["links"][0]["weight"] = -1
+    bad = tmp_path / "bad.xlsx"
+    bad.write_bytes(workbook.to_xlsx(tables))
+    result = cli("import-tables", str(bad), "--output", str(tmp_path / "out.yaml"))
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        "error: touchpoints, row 2, column G (max_spend): expected a number (digits with a "
+        "decimal point), got 'ten'",
+        "error: links, row 2, column D (weight): input should be greater than 0, got -1",
+    ]
+    assert not (tmp_path / "out.yaml").exists()
+    wrong = cli("import-tables", str(tmp_path / "bad.csv"))
+    assert wrong.returncode == 2
+    assert "give a file ending in .xlsx" in wrong.stderr
+
+
+def test_import_tables_dry_run_against_a_document(doc_file: Path, tmp_path: Path) -> None:
+    from optimizer import workbook
+    from optimizer.document import validate_document
+
+    tables = workbook.document_tables(validate_document(DOC))
+    tables["touchpoints"][0]["max_spend"] = 12
+    tables["departments"].append({"id": "e", "name": "E"})
+    changed = tmp_path / "changed.zip"
+    changed.write_bytes(workbook.to_csv_zip(tables))
+    result = cli("import-tables", str(changed), "--dry-run", "--against", str(doc_file))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == (
+        "departments: 1 added, 0 changed, 0 removed\n"
+        "  + e\n"
+        "touchpoints: 0 added, 1 changed, 0 removed\n"
+        "  ~ t: max_spend 10 -> 12\n"
+    )
+    assert cli("import-tables", str(changed), "--dry-run").returncode == 2
