@@ -134,9 +134,9 @@ def test_dry_run_lists_the_changes_and_writes_nothing_then_apply(
     tables = tables_of(client, planner)
     tables["departments"].append({"id": "legal", "name": "Legal"})
     tables["touchpoints"][2]["max_spend"] = 260000
-    tables["scenarios"] = tables["scenarios"][:1]
+    tables["scenarios"] = [row for row in tables["scenarios"] if row["id"] != "floors-cost"]
     tables["scenario_settings"] = [
-        row for row in tables["scenario_settings"] if row["scenario"] == "pooled-plus-10"
+        row for row in tables["scenario_settings"] if row["scenario"] != "floors-cost"
     ]
     blob = wb.to_xlsx(tables)
     url = f"{base()}/tables"
@@ -145,7 +145,7 @@ def test_dry_run_lists_the_changes_and_writes_nothing_then_apply(
     assert dry.status_code == 200, dry.text
     body = dry.json()
     assert body["dry_run"] is True
-    assert body["changes"] == 6
+    assert body["changes"] == 1 + 1 + 1 + 4  # department, hotline, scenario, 4 settings
     tables_changed = {
         t["table"]: t for t in body["tables"] if t["added"] or t["changed"] or t["removed"]
     }
@@ -170,7 +170,7 @@ def test_dry_run_lists_the_changes_and_writes_nothing_then_apply(
     after = export(client, planner)
     assert [d["id"] for d in after["departments"]][-1] == "legal"
     assert after["touchpoints"][2]["max_spend"] == 260000
-    assert [s["id"] for s in after["scenarios"]] == ["pooled-plus-10"]
+    assert [s["id"] for s in after["scenarios"]] == ["pooled-plus-10", "with-the-stay"]
     assert applied.headers["ETag"] != dry.headers["ETag"]
     stale = client.put(
         url,

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from pydantic import ValidationError
 
 from optimizer.bands import BandError, curve_band, spend_grid
 from optimizer.curves import evaluate
@@ -118,9 +119,9 @@ def test_a_points_curve_band_is_interpolated() -> None:
 
 
 def test_uncertainty_of_a_parameter_the_curve_lacks_is_refused() -> None:
-    curve = with_covariance(SATURATING, ["base", "log_scale"], [[1e-4, 0], [0, 1e-2]])
-    with pytest.raises(BandError, match="names 'log_scale', which the curve does not have"):
-        curve_band(curve, GRID)
+    # the document refuses it before any band is drawn
+    with pytest.raises(ValidationError, match="'log_scale' is not a parameter of a saturating"):
+        with_covariance(SATURATING, ["base", "log_scale"], [[1e-4, 0], [0, 1e-2]])
     with pytest.raises(BandError, match="level must be in"):
         curve_band(Curve.model_validate(SATURATING), GRID, level=1.0)
     with pytest.raises(BandError, match="positive largest spend"):

@@ -225,7 +225,7 @@ BAD_CELLS = [
         "setting",
         "flors",
         "scenario_settings, row 2, column B (setting): expected one of priorities, floors, "
-        "locks, departments, exclude, got 'flors'",
+        "locks, departments, exclude, launch, got 'flors'",
     ),
     (
         "scenario_settings",
@@ -256,9 +256,11 @@ def test_a_points_curve_cell_and_its_rules() -> None:
         "touchpoints, row 3, column O (points): expected spend:quality pairs separated by "
         "';' (e.g. 0:0.2; 50000:0.6), pair 2 is '5000', got '0:0.1; 5000'"
     ]
-    convex = with_cell("touchpoints", 1, "points", "0:0.1; 100:0.2; 200:0.9")
-    assert problems(convex) == [
-        "touchpoints, row 3, column O (points): slope increases, curve must be concave"
+    # slopes that rise again after falling: neither concave nor S-shaped
+    wavy = with_cell("touchpoints", 1, "points", "0:0.1; 100:0.5; 200:0.6; 300:0.9")
+    assert problems(wavy) == [
+        "touchpoints, row 3, column O (points): slope increases after falling, so the curve "
+        "is neither concave nor S-shaped (slopes rise, then fall)"
     ]
 
 
@@ -376,9 +378,9 @@ def test_the_dry_run_lists_added_changed_and_removed_rows_per_table() -> None:
         for row in tables["links"]
         if (row["journey"], row["touchpoint"]) != ("family-stay", "app-guide")
     ]
-    tables["scenarios"] = tables["scenarios"][:1]
+    tables["scenarios"] = [s for s in tables["scenarios"] if s["id"] != "floors-cost"]
     tables["scenario_settings"] = [
-        s for s in tables["scenario_settings"] if s["scenario"] == "pooled-plus-10"
+        s for s in tables["scenario_settings"] if s["scenario"] != "floors-cost"
     ]
     new = wb.read_document(wb.to_xlsx(tables))
     diffs = {d.table: d for d in wb.diff_documents(old, new)}
@@ -398,11 +400,12 @@ def test_the_dry_run_lists_added_changed_and_removed_rows_per_table() -> None:
         "floors-cost / floors / family-booking",
         "floors-cost / floors / family-stay",
         "floors-cost / floors / couple-weekend",
+        "floors-cost / launch / family-stay",
     ]
     changed = {name for name, d in diffs.items() if d}
     assert changed == {"departments", "touchpoints", "links", "scenarios", "scenario_settings"}
     data = wb.diff_data(list(diffs.values()))
-    assert data["changes"] == 1 + 1 + 1 + 1 + 3
+    assert data["changes"] == 1 + 1 + 1 + 1 + 4
     text = wb.diff_text(list(diffs.values()))
     assert "  ~ hotline: name Reservation hotline -> Hotline, max_spend 250000 -> 260000" in text
 
