@@ -383,6 +383,11 @@ def test_a_job_is_failed_when_its_workers_keep_dying(
             assert job["error"]["title"] == "Worker lost"
             assert "stopped answering" in job["error"]["detail"]
             assert "given up after 1 start(s)" in job["message"]
+            # asking for its result is not a server error: 409 with the job's problem
+            result = client.get(f"{API}/jobs/{job_id}/result", headers=planner)
+            body = assert_problem(result, 409)
+            assert (body["title"], body["job_status"]) == ("Worker lost", 500)
+            assert "stopped answering" in body["detail"]
             # the lost attempt cannot write any more
             assert not attempt.update(progress=0.5)
             with Session(queue.engine) as session:

@@ -138,8 +138,11 @@ def read_job(*, request: Request, session: SessionDep, _caller: CallerDep, job_i
     "/jobs/{job_id}/result",
     responses={
         200: {"description": "The result (for a run job, the run's summary)."},
-        409: {"description": "Not done (yet): queued, running or cancelled."},
-        422: {"description": "The job failed: its problem (any 4xx or 5xx status it has)."},
+        409: {
+            "description": "Not done (yet): queued, running or cancelled; or failed on the "
+            "server's side (a lost worker, an unexpected error): the job's problem, as 409."
+        },
+        422: {"description": "The job failed: its problem (the 4xx status it has)."},
     },
 )
 def read_job_result(
@@ -152,6 +155,11 @@ def read_job_result(
     if job.status == "failed" and job.error:
         error = dict(job.error)
         error["instance"] = request.url.path
+        if int(error["status"]) >= 500:
+            # the job failed on the server's side, but this request did not: it asks for a
+            # result the job's state (failed) does not have
+            error["job_status"] = error["status"]
+            error["status"] = 409
         return JSONResponse(error, status_code=int(error["status"]), media_type=PROBLEM_JSON)
     raise Conflict(
         f"job {job.id} is {job.status}: it has no result"
