@@ -369,6 +369,10 @@ class WorkbookError(ValueError):
         super().__init__("\n".join(str(p) for p in self.problems))
 
 
+class WorkbookTooLarge(WorkbookError):
+    """A workbook (an XLSX or a ZIP of CSV files) that unpacks beyond the size limit."""
+
+
 def column_letter(index: int) -> str:
     """0 -> A, 25 -> Z, 26 -> AA."""
     out = ""
@@ -581,7 +585,7 @@ class RawTable:
 def _check_zip(archive: zipfile.ZipFile, what: str, max_unpacked: int) -> None:
     total = sum(info.file_size for info in archive.infolist())
     if total > max_unpacked:
-        raise WorkbookError(
+        raise WorkbookTooLarge(
             [
                 CellProblem(
                     Location(what),

@@ -238,3 +238,22 @@ def test_wrong_media_type_empty_and_garbage_bodies(client: TestClient, keys: Key
     )
     body = assert_problem(garbage, 422)
     assert body["errors"][0]["path"] == "upload"
+
+
+def test_a_zip_that_unpacks_beyond_the_limit_is_413(database_url: str, planner: dict) -> None:
+    """A small upload that unpacks to 40 times the request limit is refused before it is
+    read (a ZIP bomb), as too large, not as bad cells."""
+    from tests.backend.test_portfolios import small_client
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("touchpoints.csv", "id\n" + "x\n" * 100_000)
+    blob = buffer.getvalue()
+    assert len(blob) < 2000
+    with small_client(database_url, max_request_bytes=2000) as client:
+        response = client.post(
+            f"{API}/portfolios/tables", content=blob, headers={**planner, "Content-Type": ZIP}
+        )
+        body = assert_problem(response, 413, contains="unpacks to 200,003 bytes")
+        assert body["errors"][0]["location"] == "workbook"
+        assert client.get(f"{API}/portfolios", headers=planner).json()["total"] == 0

@@ -7,9 +7,10 @@ Uploads are the raw request body, `Content-Type` the XLSX media type or `applica
 every body, and what the upload unpacks to is limited too (a ZIP bomb gets 413).
 """
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Query, Request, Response
+from sqlmodel import Session
 
 from backend import crud
 from backend.api.deps import CallerDep, IfMatch, PlannerDep, PortfolioId, SessionDep, SettingsDep
@@ -20,6 +21,7 @@ from backend.models import PortfolioPublic
 from optimizer.document import PortfolioDocument, Problem
 from optimizer.workbook import (
     WorkbookError,
+    WorkbookTooLarge,
     diff_data,
     diff_documents,
     read_document,
@@ -84,7 +86,7 @@ def _read_upload(
         )
     except WorkbookError as error:
         problems = [Problem(str(p.location), p.message) for p in error.problems]
-        if any("unpacks to" in p.message for p in error.problems):
+        if isinstance(error, WorkbookTooLarge):
             raise PayloadTooLarge(str(error), problems=problems, location="workbook") from None
         raise Invalid(
             f"the tables have {len(problems)} problem(s); nothing was changed",
@@ -102,13 +104,7 @@ def read_tables_xlsx(
     *, session: SessionDep, _caller: CallerDep, portfolio_id: PortfolioId
 ) -> Response:
     """The portfolio's tables as an Excel workbook (import it again to get the same portfolio)."""
-    portfolio = crud.get_portfolio(session=session, portfolio_id=portfolio_id, consistent=True)
-    document = crud.export_document(session=session, portfolio=portfolio)
-    return Response(
-        write_tables(document, "xlsx"),
-        media_type=XLSX,
-        headers={**_attachment(f"{portfolio.id}_tables.xlsx"), "ETag": crud.etag(portfolio)},
-    )
+    return _tables_file(session, portfolio_id, "xlsx")
 
 
 @router.get(
@@ -120,12 +116,16 @@ def read_tables_zip(
     *, session: SessionDep, _caller: CallerDep, portfolio_id: PortfolioId
 ) -> Response:
     """The portfolio's tables as a ZIP of CSV files, one per table."""
+    return _tables_file(session, portfolio_id, "zip")
+
+
+def _tables_file(session: Session, portfolio_id: str, kind: Literal["xlsx", "zip"]) -> Response:
     portfolio = crud.get_portfolio(session=session, portfolio_id=portfolio_id, consistent=True)
     document = crud.export_document(session=session, portfolio=portfolio)
     return Response(
-        write_tables(document, "zip"),
-        media_type=ZIP,
-        headers={**_attachment(f"{portfolio.id}_tables.zip"), "ETag": crud.etag(portfolio)},
+        write_tables(document, kind),
+        media_type=XLSX if kind == "xlsx" else ZIP,
+        headers={**_attachment(f"{portfolio.id}_tables.{kind}"), "ETag": crud.etag(portfolio)},
     )
 
 
