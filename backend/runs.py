@@ -25,7 +25,7 @@ from backend import crud
 from backend.errors import Conflict, Invalid, NotFound, RunFailed
 from backend.models import PlanApproval, Portfolio, Run, RunCreate, as_utc
 from backend.security import Caller
-from optimizer.ask import AskResult, ask
+from optimizer.ask import AskResult, ask, missing_journey
 from optimizer.bridge import Bridge, End, bridge, pooled_bridge
 from optimizer.document import (
     DocumentError,
@@ -548,21 +548,11 @@ def price_ask(
         raise Invalid(
             "the scenario does not fit the portfolio", problems=error.problems, location="query"
         ) from None
-    if journey not in {j.id for j in problem.journeys}:
-        left_out = [x.reason for x in problem.left_out if x.journey == journey]
+    missing = missing_journey(problem, journey)
+    if missing is not None:
         raise Invalid(
-            "the ask names no journey of the portfolio"
-            if not left_out
-            else "the journey claims no budget in this scenario",
-            problems=[
-                Problem(
-                    "journey",
-                    f"journey '{journey}' is {left_out[0]}: price the ask in a scenario "
-                    "that launches it"
-                    if left_out
-                    else f"unknown journey '{journey}'",
-                )
-            ],
+            "the ask names no journey that claims budget in this scenario",
+            problems=[Problem("journey", missing)],
             location="query",
         )
     try:

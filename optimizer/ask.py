@@ -133,6 +133,20 @@ def _reason(run: RunResult) -> str:
     return "; ".join(c.message for c in run.conflicts) or f"the run is {run.status}"
 
 
+def missing_journey(problem: PortfolioProblem, journey_id: str) -> str | None:
+    """Why an ask cannot name this journey (unknown, or an idea the scenario does not
+    launch), or None when it is one of the problem's journeys."""
+    if any(j.id == journey_id for j in problem.journeys):
+        return None
+    for x in problem.left_out:
+        if x.journey == journey_id and x.part == "journey":
+            return (
+                f"journey '{journey_id}' is {x.reason}: price the ask in a scenario that "
+                "launches it"
+            )
+    return f"unknown journey '{journey_id}'"
+
+
 def ask(
     problem: PortfolioProblem, journey_id: str, target: float, *, time_limit: float | None = None
 ) -> AskResult:
@@ -147,14 +161,9 @@ def ask(
         infeasible (nothing to price against).
     """
     ids = [j.id for j in problem.journeys]
-    if journey_id not in ids:
-        for x in problem.left_out:
-            if x.journey == journey_id and x.part == "journey":
-                raise ValueError(
-                    f"journey '{journey_id}' is {x.reason}: price the ask in a scenario "
-                    "that launches it"
-                )
-        raise ValueError(f"unknown journey '{journey_id}'")
+    missing = missing_journey(problem, journey_id)
+    if missing is not None:
+        raise ValueError(missing)
     if not 0.0 <= target <= 1.0:
         raise ValueError(f"the target quality {target:g} is outside [0, 1]")
     j = ids.index(journey_id)
